@@ -1,0 +1,84 @@
+"""The `geotune` command line.
+
+Each command group lives in its own module with a ``register(subparsers)`` function; the
+commands import torch and friends only when they run, so ``geotune --help`` answers at once.
+Errors a user can fix print one line and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Command-group modules, in the order their commands appear in --help.
+COMMAND_MODULES = (
+    "recognition",
+    "report",
+    "serve",
+    "prospect",
+    "plan",
+)
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geotune",
+        description="Fine-tune pretrained networks on geological data; map prospectivity; plan drilling.",
+    )
+    parser.add_argument("--version", action="version", version=f"geotune {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks and library logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"geotune.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from ..errors import GeotuneError
+
+    if not args.verbose:
+        _quiet_libraries()
+    try:
+        result = args.func(args)
+    except GeotuneError as exc:
+        if args.verbose:
+            raise
+        print(f"geotune {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"geotune {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    warnings.filterwarnings("ignore")
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning", "timm"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("geotune")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

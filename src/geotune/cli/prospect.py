@@ -1,0 +1,5 @@
+"""`geotune prospect` commands (not built yet)."""
+
+
+def register(sub) -> None:
+    return None

@@ -1,0 +1,5 @@
+"""`geotune serve` commands (not built yet)."""
+
+
+def register(sub) -> None:
+    return None

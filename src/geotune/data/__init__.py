@@ -1,0 +1,1 @@
+"""Readers and datasets, one file a modality."""

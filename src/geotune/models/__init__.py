@@ -1,0 +1,1 @@
+"""geotune.models"""
