@@ -99,3 +99,27 @@ def check_same_grid(rasters: Sequence[Raster]) -> None:
         if other.shape != first.shape or not np.allclose(tuple(other.transform)[:6], tuple(first.transform)[:6]):
             raise DataError(f"is on a different grid (shape {other.shape}, cell {other.cell_size}) than "
                             f"{first.path} (shape {first.shape}, cell {first.cell_size}); ask for resampling", other.path)
+
+
+def resample_to_grid(raster: Raster, like: Raster, method: str = "nearest") -> Raster:
+    """``raster`` warped onto ``like``'s grid (CRS, transform, shape) with rasterio; NaN stays nodata.
+
+    Use ``nearest`` for classes and ``bilinear`` for continuous values.
+    """
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    if raster.crs is None or like.crs is None:
+        if raster.crs is not like.crs:
+            raise DataError("has no CRS, so it cannot be resampled onto a georeferenced grid", raster.path)
+    try:
+        resampling = Resampling[method]
+    except KeyError as exc:
+        raise DataError(f"unknown resampling method {method!r}", raster.path) from exc
+    out = np.full(like.shape, np.nan, dtype="float64")
+    reproject(
+        source=np.asarray(raster.array, dtype="float64"), destination=out,
+        src_transform=raster.transform, src_crs=raster.crs, src_nodata=np.nan,
+        dst_transform=like.transform, dst_crs=like.crs, dst_nodata=np.nan, resampling=resampling,
+    )
+    return Raster(out, like.transform, like.crs, raster.path, raster.nodata)

@@ -1,0 +1,147 @@
+"""Features geoscientists use on logs, computed well by well (never across wells).
+
+For each log curve: its value, its depth gradient, windowed mean and standard deviation at a few
+scales, its deviation from the well's median (a per-well normalisation that removes tool and
+borehole offsets between wells) and the values a few samples above and below. Plus the relative
+position in the well, indicator curves (marine/non-marine, 1/2 flags) as they are, and string
+columns with few values (formation names) as categories. Windows are counted in samples at the
+training data's depth step and rescaled for wells logged at another step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .las import warn
+
+MAX_CATEGORIES = 50
+
+
+@dataclass
+class FeatureSpec:
+    curves: list[str]  # continuous logs
+    indicators: list[str] = field(default_factory=list)  # few-valued numeric flags (NM_M): value + window mean
+    categorical: dict[str, list[str]] = field(default_factory=dict)  # column -> known categories
+    windows: list[int] = field(default_factory=lambda: [5, 15])
+    shifts: list[int] = field(default_factory=lambda: [1, 3])
+    ref_step: float | None = None  # the training data's median depth step
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "FeatureSpec":
+        return cls(**values)
+
+    def names(self) -> list[str]:
+        out = []
+        for c in self.curves:
+            out += [c, f"{c}_grad", f"{c}_dev"]
+            out += [f"{c}_mean{w}" for w in self.windows] + [f"{c}_std{w}" for w in self.windows]
+            out += [f"{c}_up{s}" for s in self.shifts] + [f"{c}_down{s}" for s in self.shifts]
+        for c in self.indicators:
+            out += [c] + [f"{c}_mean{w}" for w in self.windows]
+        out += ["relpos_well"]
+        out += list(self.categorical)
+        return out
+
+    def categorical_mask(self) -> np.ndarray:
+        names = self.names()
+        return np.array([name in self.categorical for name in names])
+
+
+def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | None,
+               windows: list[int] | None = None, shifts: list[int] | None = None,
+               features: list[str] | None = None) -> FeatureSpec:
+    """Decide which columns are logs, indicators and categories."""
+    candidates = features if features is not None else [c for c in frame.columns if c not in exclude]
+    missing = [c for c in candidates if c not in frame.columns]
+    if missing:
+        raise DataError(f"feature columns not in the data: {', '.join(missing)}")
+    curves, indicators, categorical = [], [], {}
+    for column in candidates:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            if values.notna().sum() == 0:
+                warn(f"column {column!r} is empty in every well; left out")
+                continue
+            (indicators if values.dropna().nunique() <= 3 else curves).append(column)
+        else:
+            cats = sorted(values.dropna().astype(str).unique().tolist())
+            if 1 < len(cats) <= MAX_CATEGORIES:
+                categorical[column] = cats
+            else:
+                warn(f"text column {column!r} has {len(cats)} distinct values; left out of the features")
+    if not curves and not indicators:
+        raise DataError("no numeric log curves to learn from")
+    ref_step = None
+    if depth is not None and depth in frame.columns:
+        steps = frame.groupby(well, sort=False)[depth].apply(lambda d: np.nanmedian(np.abs(np.diff(d.to_numpy()))))
+        steps = steps[np.isfinite(steps) & (steps > 0)]
+        ref_step = float(np.median(steps)) if len(steps) else None
+    return FeatureSpec(curves=curves, indicators=indicators, categorical=categorical,
+                       windows=list(windows or [5, 15]), shifts=list(shifts or [1, 3]), ref_step=ref_step)
+
+
+def build_features(frame: pd.DataFrame, spec: FeatureSpec, well: str, depth: str | None) -> np.ndarray:
+    """(n_rows, n_features) float32 in the frame's row order; rows of a well must be consecutive and in
+    depth order (see las.order_by_depth). Missing curves come out as NaN."""
+    blocks = []
+    for _, rows in frame.groupby(well, sort=False):
+        blocks.append((rows.index.to_numpy(), _well_features(rows, spec, depth)))
+    out = np.empty((len(frame), len(spec.names())), dtype=np.float32)
+    position = {index: i for i, index in enumerate(frame.index)}
+    for index, block in blocks:
+        out[[position[i] for i in index]] = block
+    return out
+
+
+def _well_features(rows: pd.DataFrame, spec: FeatureSpec, depth: str | None) -> np.ndarray:
+    n = len(rows)
+    scale = 1.0
+    if depth is not None and depth in rows and spec.ref_step and n > 1:
+        step = float(np.nanmedian(np.abs(np.diff(rows[depth].to_numpy(dtype=float)))))
+        if np.isfinite(step) and step > 0:
+            scale = spec.ref_step / step  # samples of this well per training sample
+    columns = []
+    for curve in spec.curves:
+        v = rows[curve].to_numpy(dtype=float) if curve in rows else np.full(n, np.nan)
+        s = pd.Series(v)
+        filled = s.interpolate(limit_direction="both").to_numpy() if s.notna().any() else v
+        grad = np.gradient(filled) * scale if n > 1 else np.zeros(n)
+        grad[np.isnan(v)] = np.nan
+        median = np.nanmedian(v) if s.notna().any() else np.nan
+        columns += [v, grad, v - median]
+        for w in spec.windows:
+            columns.append(_rolling(s, w, scale).mean().to_numpy())
+        for w in spec.windows:
+            columns.append(_rolling(s, w, scale).std().to_numpy())
+        for k in spec.shifts:
+            columns.append(s.shift(max(1, round(k * scale))).to_numpy())
+        for k in spec.shifts:
+            columns.append(s.shift(-max(1, round(k * scale))).to_numpy())
+    for flag in spec.indicators:
+        s = pd.Series(rows[flag].to_numpy(dtype=float) if flag in rows else np.full(n, np.nan))
+        columns.append(s.to_numpy())
+        for w in spec.windows:
+            columns.append(_rolling(s, w, scale).mean().to_numpy())
+    if depth is not None and depth in rows and n > 1:
+        d = rows[depth].to_numpy(dtype=float)
+        span = np.nanmax(d) - np.nanmin(d)
+        columns.append((d - np.nanmin(d)) / span if span > 0 else np.linspace(0, 1, n))
+    else:
+        columns.append(np.linspace(0, 1, n) if n > 1 else np.zeros(n))
+    for column, cats in spec.categorical.items():
+        lookup = {c: float(i) for i, c in enumerate(cats)}
+        values = rows[column].astype(str).map(lookup) if column in rows else pd.Series(np.nan, index=rows.index)
+        columns.append(values.to_numpy(dtype=float))
+    return np.column_stack(columns).astype(np.float32)
+
+
+def _rolling(s: pd.Series, window: int, scale: float):
+    size = max(1, int(round(window * scale)))
+    return s.rolling(size, center=True, min_periods=1)

@@ -1,0 +1,74 @@
+"""The tabular model: scikit-learn's HistGradientBoosting, stored with skops (never a plain pickle).
+
+HistGradientBoosting handles missing values natively, so a curve absent from a whole well (PE in
+two SEG 2016 wells) is learned as "missing" instead of forcing the well out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError
+
+# The only types a geotune GBM file may contain beyond skops' own trusted defaults; anything else in a
+# .skops file is refused before it is loaded.
+TRUSTED_TYPES = {
+    "functools.partial",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "numpy.dtype",
+    "numpy.ndarray",
+}
+
+
+def make_model(seed: int = 42, categorical_mask: np.ndarray | None = None, **params):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    defaults = dict(learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=20,
+                    l2_regularization=1.0, early_stopping=False, random_state=seed)
+    defaults.update(params)
+    if categorical_mask is not None and np.any(categorical_mask):
+        defaults["categorical_features"] = np.asarray(categorical_mask, dtype=bool)
+    return HistGradientBoostingClassifier(**defaults)
+
+
+def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray | None = None,
+        categorical_mask: np.ndarray | None = None, **params):
+    return make_model(seed, categorical_mask, **params).fit(x, y, sample_weight=sample_weight)
+
+
+def predict_proba(model, x: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities over all ``n_classes`` (a class absent from a training fold gets 0)."""
+    proba = np.zeros((len(x), n_classes), dtype=float)
+    proba[:, model.classes_.astype(int)] = model.predict_proba(x)
+    return proba
+
+
+def to_bytes(model) -> bytes:
+    import skops.io as sio
+
+    return sio.dumps(model)
+
+
+def from_bytes(payload: bytes, where=None):
+    """Load a .skops GBM after checking that it holds only the types a GBM is made of."""
+    import skops.io as sio
+
+    try:
+        untrusted = set(sio.get_untrusted_types(data=payload))
+    except Exception as exc:  # noqa: BLE001 - a damaged file can fail in many ways
+        raise ModelError(f"cannot be read as a skops file ({exc})", where) from exc
+    unexpected = sorted(untrusted - TRUSTED_TYPES)
+    if unexpected:
+        raise ModelError(f"refusing to load: the skops file contains unexpected types {unexpected}", where)
+    try:
+        return sio.loads(payload, trusted=sorted(untrusted))
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"cannot be loaded ({exc})", where) from exc
