@@ -5,8 +5,9 @@ faults with throw, a salt body that pushes layers up, chaotic zones with no late
 convolved trace by trace with a Ricker wavelet, and noise is added. Everything is drawn from one
 ``numpy.random.Generator`` so a seed fixes the result.
 
-``make_patches`` yields classification patches (LANDMASS-style classes); ``make_section`` yields a
-2D section with pixel labels (fault, salt and facies masks).
+``make_patches`` yields classification patches (LANDMASS-style classes); ``make_section`` and
+``make_volume`` yield a 2D section / 3D volume with pixel labels (fault, salt, channel, chaotic and
+facies masks) from one earth model, so a section is the one-line case of a volume.
 """
 
 from __future__ import annotations
@@ -134,51 +135,114 @@ def make_patches(n_per_class: int, size: int = 64, seed: int = 0,
     return np.stack(patches), np.asarray(labels, dtype=np.int64), tuple(classes)
 
 
-def make_section(height: int = 128, width: int = 256, seed: int = 0, n_faults: int = 2, salt: bool = True,
-                 chaotic: bool = True, noise: float = 0.15, peak_frequency: float = 30.0) -> dict:
-    """A 2D section with labels: ``amplitude`` (H x W float32), ``fault`` and ``salt`` masks (uint8),
-    ``facies`` (int: layer unit index, 0..3), and ``labels`` combining them (0 background, 1 fault, 2 salt)."""
-    rng = np.random.default_rng(seed)
-    series = reflectivity_series(rng, 4 * height)
-    zz, xx = np.mgrid[0:height, 0:width].astype(float)
-    depth = zz + height + _fold(rng, width, height)[None, :]
-    amplitude_mask = np.ones((height, width))
-    fault_mask = np.zeros((height, width), dtype=bool)
-    for _ in range(n_faults):
-        side, distance, throw = _fault(rng, height, width)
-        depth = depth + side * throw * 0.5
-        fault_mask |= distance < 1.5
-        amplitude_mask *= 1.0 - 0.6 * np.exp(-(distance ** 2) / 2.0)
-    salt_mask = np.zeros((height, width), dtype=bool)
-    if salt:
-        centre = rng.uniform(0.3, 0.7) * width
-        top = rng.uniform(0.35, 0.6) * height
-        half_width = rng.uniform(0.1, 0.2) * width
-        salt_top = top + ((xx - centre) / half_width) ** 2 * height * 0.5
-        salt_mask = zz > salt_top
-        depth = depth - np.clip(height - salt_top, 0, None) * 0.3
-        amplitude_mask = np.where(salt_mask, 0.05, amplitude_mask)
-    refl = _sample_layers(series, depth) * amplitude_mask
-    if chaotic:
-        from scipy.ndimage import gaussian_filter
+LABEL_NAMES = ("background", "fault", "salt")
 
-        x0 = int(rng.uniform(0.05, 0.5) * width)
-        z0 = int(rng.uniform(0.05, 0.3) * height)
-        box = (slice(z0, z0 + height // 4), slice(x0, x0 + width // 4))
-        chaos = gaussian_filter(rng.normal(size=(height, width)), sigma=(0.8, 1.5))[box]
-        refl[box] = np.where(salt_mask[box], refl[box], chaos / (np.abs(chaos).max() + 1e-9))
-    trace = _convolve_traces(refl, ricker(peak_frequency))
-    trace = trace / (np.abs(trace).std() + 1e-9) + rng.normal(0, noise, refl.shape)
+
+def make_section(height: int = 128, width: int = 256, seed: int = 0, n_faults: int = 2, salt: bool = True,
+                 chaotic: bool = True, channels: int = 1, noise: float = 0.15, peak_frequency: float = 30.0) -> dict:
+    """A 2D section (depth down) with labels.
+
+    Returns ``amplitude`` (H x W float32); masks ``fault``, ``salt``, ``channel``, ``chaotic`` (uint8);
+    ``facies`` (layer unit 0..3); ``labels`` (0 background, 1 fault, 2 salt) and ``label_names``;
+    ``faults`` describes each fault (``normal`` or ``reverse``, throw in samples).
+    """
+    model = _earth_model(np.random.default_rng(seed), height, width, 1, n_faults, salt, chaotic, channels,
+                         noise, peak_frequency)
+    return {key: (value[0] if isinstance(value, np.ndarray) else value) for key, value in model.items()}
+
+
+def make_volume(n_inlines: int = 32, n_crosslines: int = 64, n_samples: int = 64, seed: int = 0,
+                n_faults: int = 2, salt: bool = True, chaotic: bool = True, channels: int = 1,
+                noise: float = 0.15, peak_frequency: float = 30.0) -> dict:
+    """A 3D volume with the keys of ``make_section``; arrays are (inline, sample, crossline): a stack of
+    inline sections, the layout geotune reads from .npy, so ``np.save`` gives a training volume."""
+    return _earth_model(np.random.default_rng(seed), n_samples, n_crosslines, n_inlines, n_faults, salt,
+                        chaotic, channels, noise, peak_frequency)
+
+
+def make_sections(n: int, height: int = 64, width: int = 64, seed: int = 0, **options) -> tuple[np.ndarray, np.ndarray]:
+    """``(amplitude N x H x W float32, labels N x H x W uint8)``: independent sections, one seed each."""
+    parts = [make_section(height, width, seed=seed * 100_003 + i, **options) for i in range(n)]
+    return np.stack([p["amplitude"] for p in parts]), np.stack([p["labels"] for p in parts])
+
+
+def _earth_model(rng, height, width, depth_lines, n_faults, salt, chaotic, channels, noise, peak_frequency):
+    """Everything on a (line, depth, trace) grid; a section is the 1-line case."""
+    from scipy.ndimage import gaussian_filter
+
+    shape = (depth_lines, height, width)
+    yy, zz, xx = np.mgrid[0:depth_lines, 0:height, 0:width].astype(float)
+    series = reflectivity_series(rng, 6 * height)
+    fold = _fold(rng, width, height)[None, None, :] + _fold(rng, max(depth_lines, 2), height)[:depth_lines, None, None] * 0.5
+    depth = zz + 2 * height + fold
+    amplitude_mask = np.ones(shape)
+    fault_mask = np.zeros(shape, dtype=bool)
+    faults = []
+    for _ in range(n_faults):
+        # a plane striking across the lines at a random angle, dipping 45-80 degrees
+        x0 = rng.uniform(0.2, 0.8) * width
+        strike = np.deg2rad(rng.uniform(-30, 30))
+        slope = rng.choice([-1, 1]) / np.tan(np.deg2rad(rng.uniform(45, 80)))  # x offset per depth sample
+        signed = (xx - x0 - (yy - depth_lines / 2) * np.tan(strike) - slope * (zz - height / 2)) / np.sqrt(1 + slope ** 2)
+        hanging = signed * np.sign(slope) > 0  # the block above the dipping plane
+        kind = rng.choice(["normal", "reverse"])
+        throw = rng.uniform(0.06, 0.15) * height
+        depth = depth - hanging * throw * (1 if kind == "normal" else -1)  # normal: hanging wall moves down
+        fault_mask |= np.abs(signed) < 1.0
+        amplitude_mask *= 1.0 - 0.5 * np.exp(-(signed ** 2) / 2.0)
+        faults.append({"kind": str(kind), "throw_samples": float(throw)})
+    channel_mask = np.zeros(shape, dtype=bool)
+    refl = _sample_layers(series, depth)
+    for _ in range(channels):
+        # a sinuous channel in map view, lens-shaped in section, filled with brighter, discontinuous layers
+        centre = rng.uniform(0.2, 0.8) * width + rng.uniform(0.05, 0.15) * width * np.sin(
+            2 * np.pi * yy / rng.uniform(20, 60) + rng.uniform(0, 2 * np.pi))
+        half_width = rng.uniform(0.05, 0.1) * width
+        base = rng.uniform(0.15, 0.45) * height
+        thickness = rng.uniform(0.06, 0.12) * height
+        across = np.clip(1 - ((xx - centre) / half_width) ** 2, 0, None)
+        inside = (zz <= base) & (zz >= base - thickness * across) & (across > 0)
+        channel_mask |= inside
+        fill = gaussian_filter(rng.normal(size=shape), sigma=(1.0, 0.7, 2.0))
+        refl = np.where(inside, 1.5 * fill / (np.abs(fill).max() + 1e-9), refl)
+    salt_mask = np.zeros(shape, dtype=bool)
+    if salt:
+        cx, cy = rng.uniform(0.3, 0.7) * width, rng.uniform(0.2, 0.8) * max(depth_lines, 1)
+        top = rng.uniform(0.4, 0.65) * height
+        half_width = rng.uniform(0.1, 0.2) * width
+        salt_top = top + (((xx - cx) / half_width) ** 2 + ((yy - cy) / (half_width * 1.5)) ** 2) * height * 0.5
+        salt_mask = zz > salt_top
+        drag = np.clip(height - salt_top, 0, None) * 0.3  # layers dragged up against the diapir
+        refl = np.where(channel_mask, refl, _sample_layers(series, depth - drag))
+        amplitude_mask = np.where(salt_mask, 0.05, amplitude_mask)
+        top_index = np.clip(np.ceil(salt_top).astype(int), 0, height - 1)
+        boundary = (zz.astype(int) == top_index) & (top_index < height - 1)
+        refl = refl + boundary * rng.choice([-1, 1]) * 1.2  # the strong top-of-salt reflection
+    refl = refl * amplitude_mask
+    chaotic_mask = np.zeros(shape, dtype=bool)
+    if chaotic:
+        x0, z0 = int(rng.uniform(0.05, 0.6) * width), int(rng.uniform(0.05, 0.3) * height)
+        chaotic_mask[:, z0:z0 + height // 5, x0:x0 + width // 3] = True
+        chaotic_mask &= ~salt_mask
+        chaos = gaussian_filter(rng.normal(size=shape), sigma=(1.0, 0.8, 1.5))
+        refl = np.where(chaotic_mask, chaos / (np.abs(chaos).max() + 1e-9), refl)
+    from scipy.signal import fftconvolve
+
+    trace = fftconvolve(refl, ricker(peak_frequency)[None, :, None], mode="same", axes=1)
+    trace = trace / (np.abs(trace).std() + 1e-9) + rng.normal(0, noise, shape)
     facies = np.clip(((depth - depth.min()) / (np.ptp(depth) + 1e-9) * 4).astype(int), 0, 3)
     fault_mask &= ~salt_mask
-    labels = np.zeros((height, width), dtype=np.uint8)
+    labels = np.zeros(shape, dtype=np.uint8)
     labels[fault_mask] = 1
     labels[salt_mask] = 2
     return {
         "amplitude": trace.astype(np.float32),
         "fault": fault_mask.astype(np.uint8),
         "salt": salt_mask.astype(np.uint8),
+        "channel": channel_mask.astype(np.uint8),
+        "chaotic": chaotic_mask.astype(np.uint8),
         "facies": facies.astype(np.uint8),
         "labels": labels,
-        "label_names": ("background", "fault", "salt"),
+        "label_names": LABEL_NAMES,
+        "faults": faults,
     }

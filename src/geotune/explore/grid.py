@@ -75,16 +75,16 @@ def build_grid(prior: Raster, std: np.ndarray, cost: np.ndarray | None, usable: 
     p_b = blocks(np.where(usable, prior.array, np.nan), np.nan)
     s_b = blocks(np.where(usable, std, np.nan), np.nan)
     feasible = np.isfinite(p_b).any(axis=1)
-    with np.errstate(all="ignore"):
-        p_mean = np.where(feasible, np.nanmean(np.where(np.isfinite(p_b), p_b, np.nan), axis=1), 0.0)
-        s_mean = np.where(feasible, np.nanmean(s_b, axis=1), 0.0)
+    count = np.maximum(np.isfinite(p_b).sum(axis=1), 1)
+    p_mean = np.where(feasible, np.nansum(p_b, axis=1) / count, 0.0)
+    s_mean = np.where(feasible, np.nansum(s_b, axis=1) / count, 0.0)
     best = np.argmax(np.where(np.isfinite(p_b), p_b, -np.inf), axis=1)
     # Infeasible blocks still get a location (their centre) so distances stay defined.
     best = np.where(feasible, best, (factor // 2) * factor + factor // 2)
     brow, bcol = np.divmod(np.arange(hb * wb), wb)
     rows = np.minimum(brow * factor + best // factor, h - 1)
     cols = np.minimum(bcol * factor + best % factor, w - 1)
-    x, y = prior.rowcol_to_xy(rows, cols)
+    x, y = pixel_to_xy(prior.transform, rows + 0.5, cols + 0.5)
     cost_at = np.zeros(hb * wb) if cost is None else np.nan_to_num(cost[rows, cols], nan=0.0)
     notes = []
     if factor > 1:
@@ -92,3 +92,9 @@ def build_grid(prior: Raster, std: np.ndarray, cost: np.ndarray | None, usable: 
                      f"({factor}x{factor} map cells each; prior = block mean, hole at the block's best usable cell)")
     return PlanGrid(np.asarray(x, float), np.asarray(y, float), np.clip(p_mean, 0.0, 1.0), np.maximum(s_mean, 1e-6),
                     cost_at, feasible, factor, (hb, wb), (h, w), prior.cell_size, prior, notes)
+
+
+def pixel_to_xy(t, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Map coordinates of fractional pixel positions (the affine transform written out)."""
+    rows, cols = np.asarray(rows, float), np.asarray(cols, float)
+    return t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f

@@ -11,9 +11,23 @@ covariance matrix is never formed and memory stays at a few arrays of the grid's
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 NOISE_FLOOR = 0.02  # variance floor so a result at p ~ 0 or 1 still counts as evidence, not certainty
+
+
+@contextlib.contextmanager
+def small_blas():
+    """One BLAS thread: the matrices here are small, and threads only fight over the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def matern32(d: np.ndarray, length_scale: float) -> np.ndarray:

@@ -1,1 +1,1 @@
-"""geotune.predict"""
+"""Loaded models, batch and sliding-window inference, ONNX export."""

@@ -1,0 +1,113 @@
+"""NumPy arrays in, the Keras seed layout included: train_data.npy + train_labels.npy (N x H x W [x C])."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .samples import SampleSet, check_finite, choose_scaling, label_array, resize_batch, scale_to_unit
+
+NPZ_DATA_KEYS = ("X", "x", "data", "images", "train_data")
+NPZ_LABEL_KEYS = ("y", "labels", "train_labels")
+
+
+def load_array(path: Path) -> np.ndarray:
+    if path.stat().st_size == 0:
+        raise DataError("is empty (0 bytes)", path)
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r")
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError("holds Python objects (needs pickle, which geotune never loads); save numbers or "
+                            "fixed-width strings", path) from exc
+        raise DataError(f"is not a readable .npy file ({exc})", path) from exc
+    except (OSError, EOFError) as exc:
+        raise DataError(f"is not a readable .npy file ({exc})", path) from exc
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    try:
+        archive = np.load(path, allow_pickle=False)
+        keys = archive.files
+        data_key = next((k for k in NPZ_DATA_KEYS if k in keys), None)
+        if data_key is None:
+            raise DataError(f"has no data array (looked for {', '.join(NPZ_DATA_KEYS)}; found {', '.join(keys)})", path)
+        label_key = next((k for k in NPZ_LABEL_KEYS if k in keys), None)
+        names = [str(n) for n in archive["class_names"]] if "class_names" in keys else None
+        return archive[data_key], (archive[label_key] if label_key else None), names
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"is not a readable .npz archive ({exc})", path) from exc
+
+
+def to_nchw(array: np.ndarray, path: Path) -> np.ndarray:
+    """N x H x W -> N x 1 x H x W; N x H x W x C (C <= 16) -> N x C x H x W; N x C x H x W kept."""
+    if array.ndim == 3:
+        return array[:, None]
+    if array.ndim == 4:
+        if array.shape[-1] <= 16 and array.shape[1] > 16:
+            return np.moveaxis(array, -1, 1)
+        if array.shape[1] <= 16:
+            return array
+        raise DataError(f"cannot tell the channel axis of shape {array.shape}; use N x H x W x C", path)
+    raise DataError(f"expected N x H x W or N x H x W x C samples, got shape {array.shape}", path)
+
+
+def default_labels_path(data: Path) -> Path | None:
+    """train_data.npy -> train_labels.npy beside it (the seed layout)."""
+    if "_data" in data.stem:
+        candidate = data.with_name(data.stem.replace("_data", "_labels") + data.suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_arrays(path: Path, labels: str | os.PathLike | None, image_size: int, require_labels: bool = True,
+                scaling: str | None = None, chunk: int = 256) -> SampleSet:
+    names = None
+    if path.suffix.lower() == ".npz":
+        data, label_values, names = _read_npz(path)
+        labels_source = path
+    else:
+        data = load_array(path)
+        labels_path = Path(labels) if labels else default_labels_path(path)
+        label_values = None
+        labels_source = labels_path
+        if labels_path is not None:
+            if not labels_path.is_file():
+                raise DataError("labels file not found", labels_path)
+            label_values = np.asarray(load_array(labels_path))
+    if labels and path.suffix.lower() == ".npz":
+        labels_source = Path(labels)
+        label_values = np.asarray(load_array(labels_source))
+    if data.dtype.kind not in "biuf":
+        raise DataError(f"holds {data.dtype} values; expected numbers", path)
+    if len(data) == 0:
+        raise DataError("holds no samples", path)
+    data = to_nchw(data, path)
+    if label_values is not None:
+        label_values = np.asarray(label_values)
+        if label_values.ndim != 1:
+            raise DataError(f"labels must be one value per sample, got shape {label_values.shape}", labels_source)
+        if len(label_values) != len(data):
+            raise DataError(f"has {len(label_values)} labels but the data has {len(data)} samples", labels_source)
+        if names is not None and np.issubdtype(label_values.dtype, np.integer) and label_values.max() < len(names):
+            label_values = np.asarray(names, dtype=object)[label_values]
+        label_values = label_array(label_values, labels_source)
+    elif require_labels:
+        raise DataError("no labels: pass --labels FILE.npy (one label per sample), or name the data *_data.npy "
+                        "beside a *_labels.npy", path)
+    probe = np.asarray(data[: min(len(data), 64)])
+    check_finite(probe, path)
+    chosen, dtype_max = choose_scaling(data.dtype, probe)
+    scaling = scaling or chosen
+    out = np.empty((len(data), data.shape[1], image_size, image_size), dtype=np.float16)
+    for start in range(0, len(data), chunk):  # chunks keep memory bounded for memory-mapped inputs
+        block = np.asarray(data[start:start + chunk])
+        check_finite(block, path)
+        scaled = np.stack([scale_to_unit(s, scaling, dtype_max) for s in block])
+        out[start:start + chunk] = resize_batch(scaled, image_size)
+    ids = [str(i) for i in range(len(data))]
+    return SampleSet(out, label_values, ids, str(path), table={"index": list(range(len(data)))}, scaling=scaling)

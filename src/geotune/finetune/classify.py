@@ -1,0 +1,199 @@
+"""Fine-tune an image classifier: data -> split -> strategy -> validation metrics -> RUN/model.
+
+Strategies: ``linear-probe`` (backbone frozen; its features computed once and cached, epochs train only
+the head), ``gradual`` (head first, then blocks unfrozen from the top with smaller learning rates lower
+down) and ``full``.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from .. import modeldir
+from ..config import TrainConfig
+from ..data.samples import SampleSet, class_names, load_samples
+from ..data.splits import leave_one_group_out, train_val_split
+from ..evaluate.metrics import classification_metrics, summarise_folds
+from ..models.backbones import spec_for
+from ..models.classifier import build_classifier
+from .calibration import fit_temperature
+from .features import cache_key, cached_features
+from .modules import EpochSeededSampler, FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
+from .trainer import make_trainer, resume_checkpoint
+
+
+def encode(labels: np.ndarray, classes: list[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(classes)}
+    return np.asarray([index[str(v)] for v in labels], dtype=np.int64)
+
+
+def fit(cfg: TrainConfig) -> dict:
+    import lightning.pytorch as pl
+
+    run_dir = Path(cfg.out)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    spec = spec_for(cfg.backbone)
+    size = cfg.image_size or spec.input_size
+    samples = load_samples(cfg.data, cfg.labels, size, group_by=cfg.group_by)
+    classes = class_names(samples.labels, cfg.data)
+    y = encode(samples.labels, classes)
+    model_config = {"task": "classify", "backbone": cfg.backbone, "in_chans": samples.channels, "classes": classes,
+                    "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy}
+    model, source = build_classifier(model_config, cfg.pretrained, cfg.weights)
+    model_config["mean"] = model.normalize.mean.flatten().tolist()
+    model_config["std"] = model.normalize.std.flatten().tolist()
+    train_idx, val_idx = train_val_split(y, cfg.val_split, cfg.seed, samples.groups)
+    sample_weight = np.ones(len(y), dtype=np.float32)
+    summary: dict = {"weights_source": source}
+
+    if cfg.noisy_labels:
+        from ..fewlabels.noise import apply_noise_option
+
+        sample_weight, summary["noisy_labels"] = apply_noise_option(cfg, model, samples, y, train_idx, run_dir)
+    if cfg.cv == "logo":
+        summary["cv"] = leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_weight)
+
+    initial_state = copy.deepcopy(model.state_dict()) if cfg.strategy == "linear-probe" else None
+    val_logits, trainer = train_one(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir,
+                                    semi_supervised=True)
+    del initial_state
+    y_val = torch.from_numpy(y[val_idx])
+    temperature = fit_temperature(val_logits, y_val) if cfg.calibrate else 1.0
+    proba = torch.softmax(val_logits / temperature, dim=1).numpy()
+    metrics = classification_metrics(y_val.numpy(), proba.argmax(1), classes, proba)
+    metrics["evaluated_on"] = "validation split" + (f" (grouped by {cfg.group_by})" if cfg.group_by else "")
+    if cfg.calibrate:
+        raw = torch.softmax(val_logits, dim=1).numpy()
+        metrics["ece_before_calibration"] = classification_metrics(y_val.numpy(), raw.argmax(1), classes, raw)["ece"]
+        metrics["calibration_note"] = "temperature fitted on this same validation split: ECE after is optimistic"
+    if "cv" in summary:
+        metrics["cv"] = summary["cv"]
+    if trainer is not None and trainer.world_size > 1:
+        summary["ddp"] = ddp_agreement(trainer, model)
+        metrics["ddp"] = summary["ddp"]
+        if trainer.global_rank != 0:
+            return {**summary, "model_dir": str(run_dir / "model"), "metrics": metrics, "rank": trainer.global_rank}
+
+    model_config.update({
+        "temperature": temperature,
+        "weights_source": source,
+        "n_train": int(len(train_idx)),
+        "n_val": int(len(val_idx)),
+        "train": cfg.to_dict(),
+    })
+    files = {}
+    history = run_dir / "logs" / "metrics.csv"
+    if history.is_file():
+        files["history.csv"] = history.read_bytes()
+    folder = modeldir.save(run_dir / "model", model_config, model.state_dict(), metrics, files)
+    cfg.to_yaml(run_dir / "run.yaml")
+    return {**summary, "model_dir": str(folder), "metrics": metrics}
+
+
+def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_idx, run_dir: Path | None,
+              semi_supervised: bool = False, quiet: bool = False):
+    """Train ``model`` in place with the configured strategy; return (validation logits, trainer)."""
+    n_classes = int(y.max()) + 1
+    class_weights = class_weight_tensor(y[train_idx], n_classes) if cfg.class_weights else None
+    if cfg.strategy == "linear-probe":
+        return _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
+                             semi_supervised, quiet)
+    x = torch.from_numpy(samples.x)
+    train = TensorDataset(x[train_idx], torch.from_numpy(y[train_idx]), torch.from_numpy(sample_weight[train_idx]))
+    val = TensorDataset(x[val_idx], torch.from_numpy(y[val_idx]), torch.ones(len(val_idx)))
+    module = FineTuneModule(model, cfg.lr, cfg.optimizer, cfg.weight_decay, cfg.strategy, cfg.lr_decay,
+                            cfg.unfreeze_every, cfg.seed, cfg.augment, class_weights)
+    trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(b[0].float().contiguous(memory_format=torch.channels_last))
+                            for b in DataLoader(val, batch_size=64)])
+    return logits, trainer
+
+
+def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
+                  semi_supervised, quiet):
+    cache_dir = run_dir / "cache" if run_dir is not None else None
+    base_key = (cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
+    progress = None if quiet else "computing backbone features once"
+    features = cached_features(model, samples.x, cache_dir, cache_key(*base_key), progress=progress)
+    train_x, train_y, train_w = [features[train_idx]], [y[train_idx]], [sample_weight[train_idx]]
+    for view in range(cfg.augment_views):
+        seed = cfg.seed * 1000 + view + 1
+        key = cache_key(*base_key, "view", seed, np.asarray(train_idx))
+        train_x.append(cached_features(model, samples.x[train_idx], cache_dir, key, augment_seed=seed))
+        train_y.append(y[train_idx])
+        train_w.append(sample_weight[train_idx])
+    if semi_supervised and cfg.unlabelled:
+        from ..fewlabels.semi import pseudo_label_features
+
+        extra_x, extra_y, extra_w = pseudo_label_features(cfg, model, features[train_idx], y[train_idx], run_dir)
+        train_x.append(extra_x)
+        train_y.append(extra_y)
+        train_w.append(extra_w)
+    train = TensorDataset(torch.cat(train_x), torch.from_numpy(np.concatenate(train_y)),
+                          torch.from_numpy(np.concatenate(train_w)))
+    val = TensorDataset(features[val_idx], torch.from_numpy(y[val_idx]), torch.ones(len(val_idx)))
+    module = HeadModule(model.head, cfg.lr, cfg.optimizer, cfg.weight_decay, class_weights)
+    trainer = _fit(cfg, module, train, val, run_dir, [], quiet)
+    model.eval()
+    with torch.no_grad():
+        logits = model.head(features[val_idx])
+    return logits, trainer
+
+
+def _fit(cfg, module, train, val, run_dir, callbacks, quiet):
+    loader_args = {"batch_size": cfg.batch_size, "num_workers": cfg.workers,
+                   "persistent_workers": cfg.workers > 0}
+    train_loader = DataLoader(train, sampler=EpochSeededSampler(len(train), cfg.seed), **loader_args)
+    val_loader = DataLoader(val, **loader_args)
+    if quiet or run_dir is None:
+        import lightning.pytorch as pl
+
+        from .trainer import quiet_lightning
+
+        quiet_lightning()
+        trainer = pl.Trainer(max_epochs=cfg.epochs, accelerator="cpu" if cfg.accelerator == "auto" else cfg.accelerator,
+                             devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                             enable_model_summary=False, num_sanity_val_steps=0, callbacks=list(callbacks))
+        trainer.fit(module, train_loader, val_loader)
+        return trainer
+    trainer = make_trainer(cfg, run_dir, callbacks)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
+    return trainer
+
+
+def leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_weight) -> dict:
+    """One score per held-out group (the model trained on all the others), with mean and spread."""
+    initial = copy.deepcopy(model.state_dict())
+    per_group = {}
+    for group, train_idx, test_idx in leave_one_group_out(samples.groups):
+        fold_model = copy.deepcopy(model)
+        fold_model.load_state_dict(initial)
+        if len(np.unique(y[train_idx])) < 2:
+            continue
+        logits, _ = train_one(cfg, fold_model, samples, y, sample_weight, train_idx, test_idx, run_dir, quiet=True)
+        proba = torch.softmax(logits, 1).numpy()
+        per_group[group] = classification_metrics(y[test_idx], proba.argmax(1), classes, proba)
+    return {"per_group": per_group, "summary": summarise_folds(per_group, "accuracy"),
+            "macro_f1": summarise_folds(per_group, "macro_f1")}
+
+
+def ddp_agreement(trainer, model) -> dict:
+    """Every rank's parameter checksum, gathered: after a DDP fit they must be equal."""
+    checksum = torch.tensor([sum(float(p.detach().double().sum()) for p in model.parameters())], dtype=torch.float64)
+    gathered = trainer.strategy.all_gather(checksum).flatten().tolist()
+    return {"world_size": trainer.world_size, "checksums": gathered,
+            "ranks_agree": bool(np.allclose(gathered, gathered[0], rtol=0, atol=1e-6))}
+
+
+def _fingerprint(x: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]

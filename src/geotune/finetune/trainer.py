@@ -1,0 +1,62 @@
+"""One place that sets up Lightning's Trainer for every geotune run."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+from ..config import TrainConfig
+
+
+def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs: int | None = None):
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    checkpoints = run_dir / "checkpoints"
+    if not cfg.resume and checkpoints.exists():
+        shutil.rmtree(checkpoints)  # a fresh run must not continue an old one by accident
+    callbacks = [ModelCheckpoint(dirpath=checkpoints, filename="epoch{epoch}", save_last=True, save_top_k=0,
+                                 every_n_epochs=1, auto_insert_metric_name=False), *extra_callbacks]
+    if cfg.patience:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"))
+    world = cfg.devices * cfg.num_nodes
+    strategy = "ddp" if world > 1 else "auto"
+    quiet_lightning()
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+    return pl.Trainer(
+        max_epochs=max_epochs or cfg.epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=strategy,
+        precision=cfg.precision,
+        logger=CSVLogger(str(run_dir), name="logs", version=""),
+        callbacks=callbacks,
+        enable_progress_bar=sys.stderr.isatty(),
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        deterministic=False,
+    )
+
+
+def quiet_lightning() -> None:
+    """Lightning announces hardware and tips at INFO on every Trainer; geotune's users need none of it."""
+    import logging
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
+                 "lightning.pytorch.accelerators.cuda"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def resume_checkpoint(cfg: TrainConfig, run_dir: Path) -> str | None:
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if cfg.resume and last.is_file():
+        return str(last)
+    if cfg.resume:
+        print(f"no checkpoint at {last}; starting from the beginning", file=sys.stderr)
+    return None

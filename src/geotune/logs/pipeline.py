@@ -1,0 +1,469 @@
+"""`geotune train --task logs` and the loaded log model behind `evaluate` and `predict`.
+
+    fit(cfg)                      -> {"model_dir", "metrics", "cv"?, "note"}
+    LogsModel.load(folder, config) .predict(df) .predict_proba(df) .classes
+                                   .evaluate_source(data, labels, out_dir) .predict_to_file(input, out)
+
+Options beyond TrainConfig live in ``cfg.extra``: ``aliases`` (JSON/YAML file extending the mnemonic
+table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclude`` (groups used for
+training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
+``window`` (CNN half-window in samples), ``well_column`` (when --group-by is not the well), ``refit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import modeldir
+from ..config import TrainConfig
+from ..errors import ConfigError, DataError, ModelError
+from . import features as feats
+from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
+
+ROW = "_geotune_row"
+WELL_NAMES = ("Well Name", "WELL", "Well", "well", "well_name", "WELL_NAME", "UWI")
+DEPTH_NAMES = ("Depth", "DEPTH", "DEPT", "MD", "depth", "TDEP")
+
+
+# ---------------------------------------------------------------- columns and preparation
+
+def _find(frame: pd.DataFrame, name: str | None, fallbacks=()) -> str | None:
+    """A column by exact name, then case-insensitively, then the first fallback present."""
+    if name:
+        if name in frame.columns:
+            return name
+        lower = {str(c).lower(): c for c in frame.columns}
+        if str(name).lower() in lower:
+            return lower[str(name).lower()]
+    for candidate in fallbacks:
+        if candidate in frame.columns:
+            return candidate
+    return None
+
+
+def _prepare(frame: pd.DataFrame, well: str | None, depth: str | None, aliases: dict, keep: set,
+             source=None) -> tuple[pd.DataFrame, str, str | None]:
+    """Copy with a row number, a well column (one well when there is none), aliases applied, each well in depth order."""
+    frame = frame.copy()
+    frame[ROW] = np.arange(len(frame))
+    if well is None:
+        well = WELL if WELL not in frame.columns else "__well__"
+        frame[well] = Path(source).stem if source else "well"
+    frame[well] = frame[well].astype(str)
+    frame = apply_aliases(frame, aliases, keep=keep | {well, ROW} | ({depth} if depth else set()), path=source)
+    # rows of one well together, first-appearance order; then depth order within each well
+    order = pd.Categorical(frame[well], categories=pd.unique(frame[well]))
+    frame = frame.iloc[np.argsort(order.codes, kind="stable")].reset_index(drop=True)
+    if depth is not None:
+        frame[depth] = pd.to_numeric(frame[depth], errors="coerce")
+        frame = order_by_depth(frame, well, depth, source)
+    return frame, well, depth
+
+
+def _read(data) -> tuple[pd.DataFrame, Any]:
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    return read_logs(data), data
+
+
+def _class_sort_key(value: str):
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def _load_adjacency(value, classes: list[str]) -> dict[str, list[str]] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        path = Path(value)
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"adjacency table is not readable JSON ({exc})", path) from exc
+    if not isinstance(value, dict):
+        raise ConfigError("adjacency must map a class to a list of adjacent classes")
+    table = {str(k): [str(v) for v in vs] for k, vs in value.items()}
+    unknown = sorted((set(table) | {v for vs in table.values() for v in vs}) - set(classes))
+    if unknown:
+        warn(f"adjacency table names classes not in the data: {', '.join(unknown)}; ignored")
+    return table
+
+
+def adjacent_accuracy(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], adjacency: dict) -> float:
+    """Share of samples predicted as the true facies or one the table calls adjacent to it."""
+    ok = y_true == y_pred
+    for i, name in enumerate(classes):
+        near = [classes.index(c) for c in adjacency.get(name, []) if c in classes]
+        ok |= (y_true == i) & np.isin(y_pred, near)
+    return float(ok.mean()) if len(ok) else float("nan")
+
+
+def score(y_true, y_pred, classes, proba=None, adjacency=None) -> dict:
+    from ..evaluate.metrics import classification_metrics
+
+    metrics = classification_metrics(y_true, y_pred, classes, proba)
+    if adjacency:
+        metrics["adjacent_accuracy"] = adjacent_accuracy(np.asarray(y_true), np.asarray(y_pred), classes, adjacency)
+    return metrics
+
+
+def smooth_proba(proba: np.ndarray, wells: np.ndarray, size: int) -> np.ndarray:
+    """Average class probabilities over ``size`` samples along depth, within each well (a soft mode filter)."""
+    if size <= 1:
+        return proba
+    from scipy.ndimage import uniform_filter1d
+
+    out = proba.copy()
+    boundaries = list(np.flatnonzero(wells[1:] != wells[:-1]) + 1) + [len(wells)]
+    start = 0
+    for stop in boundaries:
+        out[start:stop] = uniform_filter1d(proba[start:stop], size=size, axis=0, mode="nearest")
+        start = stop
+    return out
+
+
+# ---------------------------------------------------------------- the model, fitted or loaded
+
+class _Engine:
+    """What a log model needs to turn a prepared frame into probabilities."""
+
+    def __init__(self, spec: feats.FeatureSpec, model_type: str, well: str, depth: str | None,
+                 n_classes: int, cnn_options: dict | None = None):
+        self.spec, self.model_type, self.well, self.depth = spec, model_type, well, depth
+        self.n_classes = n_classes
+        self.cnn_options = dict(cnn_options or {})
+        self.model = None
+
+    def inputs(self, frame: pd.DataFrame):
+        if self.model_type == "gbm":
+            return feats.build_features(frame, self.spec, self.well, self.depth)
+        from . import cnn
+
+        mean = self.cnn_options.get("mean")
+        std = self.cnn_options.get("std")
+        values, mean, std = cnn.channels(frame, self.spec, self.well, self.depth,
+                                         None if mean is None else np.asarray(mean),
+                                         None if std is None else np.asarray(std))
+        self.cnn_options["mean"], self.cnn_options["std"] = list(map(float, mean)), list(map(float, std))
+        return cnn.windows(values, frame[self.well].to_numpy(), int(self.cnn_options.get("half", 16)))
+
+    def fit(self, x, y, cfg: TrainConfig, weights: np.ndarray | None):
+        if self.model_type == "gbm":
+            from . import gbm
+
+            sample_weight = None if weights is None else weights[y]
+            self.model = gbm.fit(x, y, seed=cfg.seed, sample_weight=sample_weight,
+                                 categorical_mask=self.spec.categorical_mask(),
+                                 **cfg.extra.get("gbm_params", {}))
+        else:
+            from . import cnn
+
+            self.model = cnn.train(x, y, self.n_classes, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                                   seed=cfg.seed, class_weight=weights,
+                                   width=int(self.cnn_options.get("width", 32)))
+        return self
+
+    def proba(self, x) -> np.ndarray:
+        if self.model_type == "gbm":
+            from . import gbm
+
+            return gbm.predict_proba(self.model, x, self.n_classes)
+        from . import cnn
+
+        return cnn.predict_proba(self.model, x)
+
+
+def _class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return weights
+
+
+# ---------------------------------------------------------------- training
+
+def fit(cfg: TrainConfig) -> dict:
+    if cfg.model_type not in ("gbm", "cnn"):
+        raise ConfigError(f"--model-type must be gbm or cnn for --task logs, got {cfg.model_type!r}")
+    if not cfg.label_column:
+        raise ConfigError("--task logs needs --label-column (the facies column)")
+    if not cfg.data:
+        raise ConfigError("--data is required")
+    extra = cfg.extra or {}
+    aliases = load_aliases(extra.get("aliases"))
+    raw, source = _read(cfg.data)
+
+    label = _find(raw, cfg.label_column)
+    if label is None:
+        raise DataError(f"label column {cfg.label_column!r} not found; columns are {', '.join(map(str, raw.columns))}",
+                        source)
+    well_name = extra.get("well_column") or cfg.group_by
+    well = _find(raw, well_name, WELL_NAMES if not well_name or WELL in raw.columns else ())
+    if well_name and well is None:
+        raise DataError(f"--group-by column {well_name!r} not found; columns are {', '.join(map(str, raw.columns))}",
+                        source)
+    if well is None:
+        warn("no well column found (give --group-by); the whole table is treated as one well", source)
+    depth = _find(raw, cfg.depth_column, DEPTH_NAMES)
+    if cfg.depth_column and depth is None:
+        raise DataError(f"--depth-column {cfg.depth_column!r} not found", source)
+    group = _find(raw, cfg.group_by) if cfg.group_by else well
+
+    protected = {label} | ({group} if group else set())
+    frame, well, depth = _prepare(raw, well, depth, aliases, protected, source)
+    group = group or well
+    labelled = frame[label].notna()
+    if not labelled.all():
+        warn(f"{int((~labelled).sum())} rows without a label used for features only, not for training", source)
+    classes = sorted(frame.loc[labelled, label].astype(str).unique().tolist(), key=_class_sort_key)
+    if len(classes) < 2:
+        raise DataError(f"label column {label!r} holds fewer than two classes", source)
+    y_all = np.full(len(frame), -1)
+    y_all[labelled.to_numpy()] = [classes.index(v) for v in frame.loc[labelled, label].astype(str)]
+
+    exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(extra.get("exclude", []))
+    spec = feats.infer_spec(frame, exclude, well, depth, extra.get("windows"), extra.get("shifts"),
+                            extra.get("features"))
+    adjacency = _load_adjacency(extra.get("adjacency"), classes)
+    cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
+
+    def new_engine():
+        return _Engine(spec, cfg.model_type, well, depth, len(classes), dict(cnn_options))
+
+    engine = new_engine()
+    x_all = engine.inputs(frame)  # per-well features: computing them once for every fold leaks nothing across wells
+    groups = frame[group].astype(str).to_numpy()
+    wells = frame[well].to_numpy()
+
+    def run(train_idx, test_idx):
+        train_idx = train_idx[y_all[train_idx] >= 0]
+        e = new_engine()
+        e.cnn_options = dict(engine.cnn_options)
+        weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
+        e.fit(x_all[train_idx], y_all[train_idx], cfg, weights)
+        proba = e.proba(x_all[test_idx])
+        return smooth_proba(proba, wells[test_idx], cfg.smooth)
+
+    summary: dict[str, Any] = {}
+    notes = []
+    score_exclude = {str(g) for g in extra.get("score_exclude", [])}
+    if cfg.cv == "logo":
+        from ..data.splits import leave_one_group_out, train_val_split
+        from ..evaluate.metrics import summarise_folds
+
+        per_group, oof = {}, np.full(len(frame), -1)
+        for name, train_idx, test_idx in leave_one_group_out(groups):
+            if name in score_exclude:
+                continue
+            proba = run(train_idx, test_idx)
+            scored = y_all[test_idx] >= 0
+            oof[test_idx] = proba.argmax(1)
+            per_group[name] = score(y_all[test_idx][scored], proba.argmax(1)[scored], classes, adjacency=adjacency)
+        cv_summary = summarise_folds(per_group, "micro_f1")
+        # the same model on a random split of the same rows: how much a random split flatters it
+        scored_rows = np.flatnonzero((y_all >= 0) & ~np.isin(groups, list(score_exclude)))
+        tr, va = train_val_split(y_all[scored_rows], cfg.val_split, cfg.seed)
+        extra_train = np.flatnonzero((y_all >= 0) & np.isin(groups, list(score_exclude)))
+        random_proba = run(np.concatenate([scored_rows[tr], extra_train]), scored_rows[va])
+        random_f1 = score(y_all[scored_rows[va]], random_proba.argmax(1), classes)["micro_f1"]
+        cv_summary.update({"random_split_micro_f1": random_f1, "gap_random_minus_grouped": random_f1 - cv_summary["mean"],
+                           "macro_f1_mean": float(np.mean([m["macro_f1"] for m in per_group.values()])),
+                           "accuracy_mean": float(np.mean([m["accuracy"] for m in per_group.values()])),
+                           "excluded_from_scoring": sorted(score_exclude)})
+        if adjacency:
+            cv_summary["adjacent_accuracy_mean"] = float(np.mean([m["adjacent_accuracy"] for m in per_group.values()]))
+        pooled = (oof >= 0) & (y_all >= 0)
+        metrics = score(y_all[pooled], oof[pooled], classes, adjacency=adjacency)
+        metrics["evaluation"] = "leave-one-group-out, out-of-fold predictions pooled"
+        metrics["cv_summary"] = cv_summary
+        summary["cv"] = {"per_group": per_group, "summary": cv_summary}
+        notes.append(f"random split micro F1 {random_f1:.3f} vs grouped {cv_summary['mean']:.3f} "
+                     f"(gap {random_f1 - cv_summary['mean']:+.3f})")
+    else:
+        from ..data.splits import train_val_split
+
+        rows = np.flatnonzero(y_all >= 0)
+        use_groups = groups[rows] if cfg.group_by and len(np.unique(groups[rows])) >= 2 else None
+        tr, va = train_val_split(y_all[rows], cfg.val_split, cfg.seed, use_groups)
+        proba = run(rows[tr], rows[va])
+        metrics = score(y_all[rows[va]], proba.argmax(1), classes, proba, adjacency)
+        metrics["evaluation"] = "grouped validation split" if use_groups is not None else "random validation split"
+
+    # the saved model learns from every labelled row
+    final = new_engine()
+    final.cnn_options = dict(engine.cnn_options)
+    rows = np.flatnonzero(y_all >= 0)
+    final.fit(x_all[rows], y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
+    notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
+
+    config = {
+        "task": "logs",
+        "model_type": cfg.model_type,
+        "classes": classes,
+        "label_column": label,
+        "well_column": well if well in raw.columns else None,
+        "depth_column": depth,
+        "group_column": group if group in raw.columns else None,
+        "features": spec.to_dict(),
+        "feature_names": spec.names(),
+        "aliases": aliases,
+        "smooth": int(cfg.smooth),
+        "adjacency": adjacency,
+        "cnn": final.cnn_options if cfg.model_type == "cnn" else None,
+        "train": cfg.to_dict(),
+    }
+    out = Path(cfg.out or "run") / "model"
+    if cfg.model_type == "gbm":
+        from . import gbm
+
+        modeldir.save(out, config, metrics=metrics, files={"model.skops": gbm.to_bytes(final.model)})
+    else:
+        tensors = {k: v for k, v in final.model.state_dict().items()}
+        modeldir.save(out, config, tensors=tensors, metrics=metrics)
+    summary.update({"model_dir": str(out), "metrics": metrics, "note": "; ".join(notes)})
+    return summary
+
+
+# ---------------------------------------------------------------- the loaded model
+
+class LogsModel:
+    def __init__(self, folder: Path, config: dict, engine: _Engine):
+        self.folder, self.config, self.engine = Path(folder), config, engine
+
+    @classmethod
+    def load(cls, folder, config: dict) -> "LogsModel":
+        folder = Path(folder)
+        spec = feats.FeatureSpec.from_dict(config["features"])
+        engine = _Engine(spec, config["model_type"], config.get("well_column") or WELL, config.get("depth_column"),
+                         len(config["classes"]), config.get("cnn") or {})
+        if config["model_type"] == "gbm":
+            from . import gbm
+
+            engine.model = gbm.from_bytes((folder / "model.skops").read_bytes(), folder / "model.skops")
+        elif config["model_type"] == "cnn":
+            from . import cnn
+
+            n_channels = len(cnn.channel_names(spec))
+            net = cnn.build_net(n_channels, len(config["classes"]), int(engine.cnn_options.get("width", 32)))
+            try:
+                net.load_state_dict(modeldir.load_tensors(folder))
+            except RuntimeError as exc:
+                raise ModelError(f"weights do not fit the model described in config.json ({exc})", folder) from exc
+            net.eval()
+            engine.model = net
+        else:
+            raise ModelError(f"unknown logs model type {config['model_type']!r}", folder)
+        return cls(folder, config, engine)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.config["classes"])
+
+    def _prepared(self, data) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        raw, source = _read(data)
+        cfg = self.config
+        well = _find(raw, cfg.get("well_column"), WELL_NAMES)
+        depth = _find(raw, cfg.get("depth_column"), DEPTH_NAMES)
+        if cfg.get("depth_column") and depth is None:
+            warn(f"no depth column ({cfg['depth_column']!r}); samples are taken in row order", source)
+        label = _find(raw, cfg["label_column"])
+        keep = {label} if label else set()
+        group = _find(raw, cfg.get("group_column")) if cfg.get("group_column") else None
+        keep |= {group} if group else set()
+        frame, well, depth = _prepare(raw, well, depth, cfg["aliases"], keep, source)
+        spec = self.engine.spec
+        missing = [c for c in spec.curves + spec.indicators + list(spec.categorical) if c not in frame.columns]
+        if missing:
+            warn(f"curves the model was trained with are missing from the input and treated as not measured: "
+                 f"{', '.join(missing)}", source)
+        present = [c for c in spec.curves if c in frame.columns]
+        if present and frame[present].notna().sum().sum() == 0:
+            raise DataError("none of the model's curves hold any values in this input", source)
+        self.engine.well, self.engine.depth = well, depth
+        return raw, frame, source
+
+    def _proba_prepared(self, frame: pd.DataFrame) -> np.ndarray:
+        proba = self.engine.proba(self.engine.inputs(frame))
+        return smooth_proba(proba, frame[self.engine.well].to_numpy(), int(self.config.get("smooth", 0)))
+
+    def predict_proba(self, data) -> np.ndarray:
+        """Class probabilities, one row per input row in input order."""
+        _, frame, _ = self._prepared(data)
+        proba = self._proba_prepared(frame)
+        out = np.empty_like(proba)
+        out[frame[ROW].to_numpy()] = proba
+        return out
+
+    def predict(self, data) -> np.ndarray:
+        return np.asarray(self.classes, dtype=object)[self.predict_proba(data).argmax(1)]
+
+    def evaluate_source(self, data, labels=None, out_dir=None, **options) -> dict:
+        raw, frame, source = self._prepared(data)
+        label = _find(raw, self.config["label_column"])
+        if labels is not None:
+            label_table = read_logs(labels)
+            column = _find(label_table, self.config["label_column"])
+            if column is None or len(label_table) != len(raw):
+                raise DataError(f"labels need a {self.config['label_column']!r} column with one row per data row",
+                                labels)
+            frame["__labels__"] = label_table[column].to_numpy()[frame[ROW].to_numpy()]
+            label = "__labels__"
+        if label is None:
+            raise DataError(f"no label column {self.config['label_column']!r} to score against", source)
+        proba = self._proba_prepared(frame)
+        truth = frame[label]
+        known = truth.notna() & truth.astype(str).isin(self.classes)
+        unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist(), key=_class_sort_key)
+        if unseen:
+            warn(f"{int((truth.notna() & ~known).sum())} rows with classes the model never saw "
+                 f"({', '.join(unseen)}) were left out of the scores", source)
+        if not known.any():
+            raise DataError("no rows with a class the model knows; nothing to score", source)
+        mask = known.to_numpy()
+        y = np.array([self.classes.index(v) for v in truth[mask].astype(str)])
+        metrics = score(y, proba[mask].argmax(1), self.classes, proba[mask], self.config.get("adjacency"))
+        if unseen:
+            metrics["unseen_classes_left_out"] = unseen
+        group = _find(raw, self.config.get("group_column")) or self.engine.well
+        if group in frame.columns:
+            metrics["per_group"] = {}
+            for name in pd.unique(frame.loc[mask, group]):
+                sel = (frame[group] == name).to_numpy() & mask
+                yy = np.array([self.classes.index(v) for v in truth[sel].astype(str)])
+                metrics["per_group"][str(name)] = {
+                    "micro_f1": score(yy, proba[sel].argmax(1), self.classes)["micro_f1"], "n_samples": int(sel.sum())}
+        if out_dir is not None:
+            from .._atomic import atomic_file
+
+            with atomic_file(Path(out_dir) / "metrics.json") as handle:
+                json.dump(metrics, handle, indent=2, default=float)
+        return metrics
+
+    def predict_to_file(self, input, out, **options) -> Path:
+        out = Path(out)
+        if out.suffix.lower() != ".csv":
+            raise DataError("log predictions are written as .csv", out)
+        raw, frame, _ = self._prepared(input)
+        proba = np.empty((len(raw), len(self.classes)))
+        proba[frame[ROW].to_numpy()] = self._proba_prepared(frame)
+        table = pd.DataFrame(index=range(len(raw)))
+        for name in (_find(raw, self.config.get("well_column"), WELL_NAMES),
+                     _find(raw, self.config.get("group_column")),
+                     _find(raw, self.config.get("depth_column"), DEPTH_NAMES)):
+            if name is not None and name not in table.columns:
+                table[name] = raw[name].to_numpy()
+        table["predicted"] = np.asarray(self.classes, dtype=object)[proba.argmax(1)]
+        for i, name in enumerate(self.classes):
+            table[f"proba_{name}"] = proba[:, i]
+        from .._atomic import atomic_file
+
+        with atomic_file(out, newline="") as handle:
+            table.to_csv(handle, index=False, float_format="%.5g")
+        return out

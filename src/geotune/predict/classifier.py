@@ -1,0 +1,147 @@
+"""A trained image classifier loaded from its model directory (safetensors + JSON only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import modeldir
+from ..data.samples import SampleSet, load_samples
+from ..errors import DataError, ModelError
+from .outputs import write_predictions
+
+
+class ImageClassifier:
+    def __init__(self, model, config: dict, folder: Path | None = None):
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.config = config
+        self.folder = folder
+        self.classes: list[str] = list(config["classes"])
+        self.temperature = float(config.get("temperature", 1.0))
+        self._onnx = None
+
+    @classmethod
+    def load(cls, folder: Path, config: dict) -> "ImageClassifier":
+        from ..models.classifier import build_classifier
+
+        for key in ("backbone", "in_chans", "classes", "head", "image_size"):
+            if key not in config:
+                raise ModelError(f"config.json lacks {key!r}", folder / modeldir.CONFIG)
+        model, _ = build_classifier(config, pretrained=False)
+        state = modeldir.load_tensors(folder)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ModelError(f"weights do not match the architecture in config.json ({str(exc)[:200]})",
+                             folder / modeldir.WEIGHTS) from exc
+        return cls(model, config, folder)
+
+    # -- inputs -------------------------------------------------------------------------------------
+    def read(self, source: str | os.PathLike, labels: str | os.PathLike | None = None,
+             require_labels: bool = False) -> SampleSet:
+        samples = load_samples(source, labels, int(self.config["image_size"]), require_labels=require_labels,
+                               scaling=self.config.get("scaling"), channels=int(self.config["in_chans"]))
+        if samples.channels != int(self.config["in_chans"]):
+            raise DataError(f"has {samples.channels} channel(s) but the model was trained on "
+                            f"{self.config['in_chans']}", source)
+        return samples
+
+    def _as_batch(self, x) -> np.ndarray:
+        if isinstance(x, SampleSet):
+            return x.x
+        x = np.asarray(x)
+        if x.ndim == 3:
+            x = x[:, None]
+        return x
+
+    # -- predictions --------------------------------------------------------------------------------
+    def logits(self, x, batch_size: int = 64, engine: str = "torch") -> np.ndarray:
+        batch = self._as_batch(x)
+        if engine in ("auto", "onnx") and self._onnx_session(required=engine == "onnx") is not None:
+            return self._onnx_logits(batch, batch_size)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(batch), batch_size):
+                chunk = torch.from_numpy(np.asarray(batch[start:start + batch_size], dtype=np.float32))
+                out.append(self.model(chunk.contiguous(memory_format=torch.channels_last)).float().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), dtype=np.float32)
+
+    def predict_proba(self, x, batch_size: int = 64, engine: str = "torch") -> np.ndarray:
+        logits = self.logits(x, batch_size, engine) / self.temperature
+        logits = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, x, batch_size: int = 64, engine: str = "torch") -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(x, batch_size, engine).argmax(1)]
+
+    def embed(self, x, batch_size: int = 64) -> np.ndarray:
+        batch = self._as_batch(x)
+        with torch.no_grad():
+            return np.concatenate([
+                self.model.features(torch.from_numpy(np.asarray(batch[s:s + batch_size], dtype=np.float32))
+                                    .contiguous(memory_format=torch.channels_last)).numpy()
+                for s in range(0, len(batch), batch_size)])
+
+    # -- files --------------------------------------------------------------------------------------
+    def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 64,
+                        engine: str = "auto", **_: Any) -> Path:
+        samples = self.read(input)
+        proba = self.predict_proba(samples, batch_size, engine)
+        return write_predictions(out, proba, self.classes, samples.table, samples.ids)
+
+    def evaluate_source(self, data: str | os.PathLike, labels: str | os.PathLike | None = None,
+                        out_dir: str | os.PathLike | None = None, batch_size: int = 64, engine: str = "auto",
+                        **_: Any) -> dict:
+        from ..evaluate.metrics import classification_metrics
+        from ..evaluate.plots import save_evaluation_plots
+        from .._atomic import atomic_file
+
+        samples = self.read(data, labels, require_labels=True)
+        unknown = sorted(set(samples.labels.tolist()) - set(self.classes))
+        if unknown:
+            raise DataError(f"has labels the model does not know: {', '.join(unknown[:5])} "
+                            f"(model classes: {', '.join(self.classes)})", data)
+        index = {c: i for i, c in enumerate(self.classes)}
+        y = np.asarray([index[v] for v in samples.labels])
+        proba = self.predict_proba(samples, batch_size, engine)
+        metrics = classification_metrics(y, proba.argmax(1), self.classes, proba)
+        metrics["evaluated_on"] = str(data)
+        if out_dir:
+            import json
+
+            out_dir = Path(out_dir)
+            with atomic_file(out_dir / "metrics.json") as handle:
+                json.dump(metrics, handle, indent=2)
+            save_evaluation_plots(out_dir, y, proba, self.classes)
+        return metrics
+
+    # -- ONNX Runtime -------------------------------------------------------------------------------
+    def _onnx_session(self, required: bool = False):
+        if self._onnx is not None:
+            return self._onnx
+        onnx_file = self.folder / "model.onnx" if self.folder else None
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            if required:
+                raise ModelError("ONNX Runtime is not installed (pip install 'geotune[onnx]')")
+            return None
+        if onnx_file is None or not onnx_file.is_file():
+            if required:
+                raise ModelError("has no model.onnx; run `geotune export` first", self.folder)
+            return None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        self._onnx = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        return self._onnx
+
+    def _onnx_logits(self, batch: np.ndarray, batch_size: int) -> np.ndarray:
+        session = self._onnx
+        name = session.get_inputs()[0].name
+        return np.concatenate([session.run(None, {name: np.asarray(batch[s:s + batch_size], dtype=np.float32)})[0]
+                               for s in range(0, len(batch), batch_size)])
