@@ -33,7 +33,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cloncur
 RESULTS = Path(__file__).resolve().parent / "results"
 RADIUS = 2000.0
 STRATEGIES = ("voi", "greedy", "ucb", "ei", "grid", "random")
-LAYERS = {"Dist2Breccia": "evidence_multiclass/Dist2Breccia.tif", "FaultDensity": "evidence_multiclass/FaultDensity.tif",
+LAYERS = {"Dist2Breccia": "evidence_multiclass/Dist2Breccia.tif",
+          "FaultDensity": "evidence_multiclass/FaultDensity.tif",
           "Dist2Fault": "evidence_binary/Dist2Fault.tif", "StratNo": "evidence_binary/StratNo.tif"}
 
 

@@ -23,3 +23,33 @@ def shared_dataset(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found (set GEOTUNE_SHARED_DATA to the team's data folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_patches(tmp_path_factory) -> dict:
+    """Synthetic seismic patches in the Keras seed layout: 4 classes, 12 per class to train, 6 to test."""
+    import numpy as np
+
+    from geotune.data.synthetic import make_patches
+
+    folder = tmp_path_factory.mktemp("tiny_patches")
+    paths = {}
+    for split, n, seed in (("train", 12, 0), ("test", 6, 1)):
+        x, y, classes = make_patches(n, 32, seed)
+        paths[f"{split}_data"] = folder / f"{split}_data.npy"
+        paths[f"{split}_labels"] = folder / f"{split}_labels.npy"
+        np.save(paths[f"{split}_data"], x)
+        np.save(paths[f"{split}_labels"], np.asarray(classes)[y])
+    paths["classes"] = classes
+    return paths
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_patches, tmp_path_factory) -> Path:
+    """A trained linear-probe run on ``tiny_patches`` (32 px), shared by tests that only read it."""
+    from geotune import finetune
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    finetune(tiny_patches["train_data"], out, labels=tiny_patches["train_labels"], image_size=32, epochs=8,
+             batch_size=16)
+    return out

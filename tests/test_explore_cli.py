@@ -91,3 +91,24 @@ def test_bad_inputs_exit_2_with_one_line(maps, capsys):
     write_raster(maps / "small.tif", np.full((10, 10), 0.1), other)
     _error(capsys, base + ["--budget", "2", "--uncertainty", str(maps / "small.tif")], "small.tif", "different grid")
     assert not (maps / "bad").exists()  # nothing half-written
+
+
+def test_mask_raster_and_bad_tables_exit_2(maps, capsys):
+    like = Raster(np.zeros((30, 40)), Affine(CELL, 0, X0, 0, -CELL, Y0), CRS.from_epsg(32754))
+    mask = np.zeros((30, 40))
+    mask[:, 20:] = 1
+    write_raster(maps / "mask.tif", mask, like)
+    out = maps / "masked"
+    assert main(["plan", "run", "--map", str(maps / "p.tif"), "--exclude", str(maps / "mask.tif"), "--budget", "4",
+                 "--strategy", "greedy", "--out", str(out)]) == 0
+    assert (pd.read_csv(out / "plan.csv").x < X0 + 2000).all()
+    write_raster(maps / "maskall.tif", np.ones((30, 40)), like)
+    base = ["plan", "run", "--map", str(maps / "p.tif"), "--budget", "2", "--out", str(maps / "bad")]
+    _error(capsys, base + ["--exclude", str(maps / "maskall.tif")], "maskall.tif", "cover the whole")
+    (maps / "nohit.csv").write_text("x,y\n1,2\n")
+    _error(capsys, base + ["--drilled", str(maps / "nohit.csv")], "nohit.csv", "hit")
+    (maps / "word.csv").write_text(f"x,y,hit\n{X0 + 500},{Y0 - 500},maybe\n")
+    _error(capsys, base + ["--drilled", str(maps / "word.csv")], "word.csv", "1/0")
+    _error(capsys, ["plan", "simulate", "--map", str(maps / "p.tif"), "--strategies", "voi,magic", "--out",
+                    str(maps / "bad")], "", "unknown strategy magic")
+    assert not (maps / "bad").exists()

@@ -115,3 +115,39 @@ def test_bad_inputs_raise_clear_errors():
         Planner(budget=2).plan(p, uncertainty=np.full((10, 10), 0.1))
     with pytest.raises(ConfigError, match="cheapest hole"):
         Planner(budget=2, max_cost=0.5).plan(p, cost=np.ones(p.shape))
+
+
+@pytest.mark.parametrize("strategy", ["ucb", "ei"])
+def test_optimistic_strategies_prefer_the_uncertain_cell_among_equals(strategy):
+    p = np.full((20, 20), 0.2)
+    std = np.full((20, 20), 0.05)
+    std[14, 3] = 0.2
+    table = Planner(strategy=strategy, budget=1).plan(p, uncertainty=std).table
+    assert (table.x[0], table.y[0]) == (3.5, 14.5)
+
+
+def test_grid_spreads_holes_over_the_allowed_area():
+    p = bumpy_map()
+    table = Planner(strategy="grid", budget=9).plan(p).table
+    greedy = Planner(strategy="greedy", budget=9).plan(p).table
+    assert pairwise(table).min() > 5 and pairwise(table).min() > pairwise(greedy).min()
+    assert table.x.max() - table.x.min() > 20 and table.y.max() - table.y.min() > 15
+
+
+def test_scores_outside_0_1_are_rescaled_and_noted():
+    p = bumpy_map() * 250.0  # e.g. a 0..100 favourability score
+    result = Planner(strategy="greedy", budget=3).plan(p)
+    assert any("rescaled" in n for n in result.notes)
+    assert result.table.p_hit.between(0, 1).all() and result.table.p_hit[0] == pytest.approx(1.0)
+
+
+def test_many_drilled_holes_cost_one_reading_per_cell():
+    p = bumpy_map()
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 10, 3000), rng.uniform(0, 30, 3000)  # all in the west quarter
+    holes = pd.DataFrame(dict(x=x, y=y, hit=(rng.random(3000) < 0.05).astype(int)))
+    result = Planner(strategy="voi", budget=3).plan(p, drilled=holes)
+    assert len(result.campaign.surrogate.observed) <= 10 * 30
+    assert (result.table.x >= 10).all()  # the drilled-out west is taken
+    west = result.grid.x < 10
+    assert result.posterior_mean[west].mean() < result.grid.prior[west].mean()  # a 5 % hit rate lowers it

@@ -61,9 +61,13 @@ def _run(args) -> int:
     result = planner.plan(prior, unc, cost=cost, exclude=exclude, drilled=drilled)
     settings = dict(vars(args))
     settings = {k: v for k, v in settings.items() if k not in ("func", "command", "plan_command", "verbose")}
+    if drilled is not None:
+        settings["drilled_so_far"] = dict(holes=len(drilled), hits=int(drilled["hit"].sum()))
+        if "value" in drilled.columns:  # value already found, reported beside the plan
+            settings["drilled_so_far"]["value_found"] = float(drilled.loc[drilled["hit"] > 0, "value"].sum())
     write_plan(result, args.out, prior, exclude, drilled, settings)
-    print(f"{len(result.table)} holes planned ({args.strategy}); expected new deposits "
-          f"{result.table['p_hit'].sum():.2f}; written to {args.out}")
+    print(f"{len(result.table)} holes planned ({args.strategy}); expected value "
+          f"{result.table['expected_value'].sum():.3g}; written to {args.out}")
     for note in result.notes:
         print(f"note: {note}")
     return 0

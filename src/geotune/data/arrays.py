@@ -20,7 +20,7 @@ def load_array(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False, mmap_mode="r")
     except ValueError as exc:
-        if "pickle" in str(exc).lower():
+        if "pickle" in str(exc).lower() or "python objects" in str(exc).lower():
             raise DataError("holds Python objects (needs pickle, which geotune never loads); save numbers or "
                             "fixed-width strings", path) from exc
         raise DataError(f"is not a readable .npy file ({exc})", path) from exc

@@ -461,3 +461,43 @@ def write_segy_like(source: str | os.PathLike, out: str | os.PathLike, sections)
         for number, values in enumerate(sections):
             writer.write_section(number, values)
     return Path(out)
+
+
+def write_volume_segy(out: str | os.PathLike, volume: np.ndarray, first_inline: int = 1, first_crossline: int = 1,
+                      sample_interval_ms: float = 4.0, sorting: str = "inline") -> Path:
+    """Write an (inline, crossline, sample) array as a new post-stack 3D SEG-Y (IEEE float, big-endian),
+    with inline/crossline numbers in bytes 189/193 and CDP x/y on a 25 m grid; atomically."""
+    import segyio
+
+    volume = np.asarray(volume, dtype=np.float32)
+    if volume.ndim != 3:
+        raise DataError(f"a 3D SEG-Y needs an (inline, crossline, sample) array, got shape {volume.shape}", out)
+    n_il, n_xl, n_samples = volume.shape
+    spec = segyio.spec()
+    spec.format = 5
+    spec.samples = np.arange(n_samples) * sample_interval_ms
+    spec.ilines = list(range(first_inline, first_inline + n_il))
+    spec.xlines = list(range(first_crossline, first_crossline + n_xl))
+    spec.sorting = segyio.TraceSortingFormat.INLINE_SORTING if sorting == "inline" else \
+        segyio.TraceSortingFormat.CROSSLINE_SORTING
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        with segyio.create(str(tmp), spec) as f:
+            f.bin.update(hdt=int(sample_interval_ms * 1000), hns=n_samples, format=5)
+            pairs = [(i, x) for i in range(n_il) for x in range(n_xl)] if sorting == "inline" else \
+                [(i, x) for x in range(n_xl) for i in range(n_il)]
+            for trace, (i, x) in enumerate(pairs):
+                f.header[trace] = {
+                    segyio.TraceField.INLINE_3D: spec.ilines[i], segyio.TraceField.CROSSLINE_3D: spec.xlines[x],
+                    segyio.TraceField.CDP_X: 25 * x, segyio.TraceField.CDP_Y: 25 * i,
+                    segyio.TraceField.TRACE_SAMPLE_COUNT: n_samples,
+                    segyio.TraceField.TRACE_SAMPLE_INTERVAL: int(sample_interval_ms * 1000),
+                }
+                f.trace[trace] = volume[i, x]
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

@@ -146,6 +146,13 @@ def markdown_table(result) -> str:
         lines.append(f"| {r.strategy} | {r.hole} | {r.deposits_mean:.2f} ({r.deposits_ci_low:.2f}–"
                      f"{r.deposits_ci_high:.2f}) | {r.deposits_per_hole:.3f} | {r.tonnage_mean:.2f} "
                      f"({r.tonnage_ci_low:.2f}–{r.tonnage_ci_high:.2f}) |")
+    budget = int(curve["hole"].max())
+    marks = sorted({h for h in (1, 2, 5, 10, 15, 20, 30, 50) if h < budget} | {budget})
+    lines += ["", "Deposits found after each number of holes (mean over runs):", "",
+              "| strategy | " + " | ".join(str(h) for h in marks) + " |", "|---|" + "---|" * len(marks)]
+    for name, g in curve.groupby("strategy", sort=False):
+        means = g.set_index("hole")["deposits_mean"]
+        lines.append(f"| {name} | " + " | ".join(f"{means[h]:.2f}" for h in marks) + " |")
     if result.comparisons:
         lines += ["", "| paired difference | mean (95 % CI) | wins/ties/losses | Wilcoxon p |", "|---|---|---|---|"]
         for c in result.comparisons:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,21 +33,22 @@ class Campaign:
     def available(self) -> np.ndarray:
         return self.grid.feasible & ~self.taken & self.spacing_ok & (self.grid.cost <= self.remaining_cost + 1e-12)
 
-    def record(self, i: int | None, x: float, y: float, hit: float | None, pay: bool = True) -> None:
+    def record(self, i: int, x: float, y: float, hit: float | None, pay: bool = True) -> None:
         """A hole at (x, y) in planning cell ``i``: ``hit`` 1/0 for a result, None for a planned hole."""
+        self.taken[i] = True
+        if pay:
+            self.remaining_cost -= self.grid.cost[i]
+        self.place(x, y, float(np.clip(self.surrogate.mean[i], 0, 1)) if hit is None else float(hit))
+        self.surrogate.update(i, self.surrogate.mean[i] if hit is None else float(hit))
+
+    def place(self, x: float, y: float, p_hit: float) -> None:
+        """Spacing and novelty around a hole that hits with probability ``p_hit`` (1 or 0 when known)."""
         d = np.hypot(self.grid.x - x, self.grid.y - y)
         if self.min_spacing > 0:
             self.spacing_ok &= d >= self.min_spacing
         self.holes.append((float(x), float(y)))
-        if i is None:
-            return
-        self.taken[i] = True
-        if pay:
-            self.remaining_cost -= self.grid.cost[i]
-        p = float(np.clip(self.surrogate.mean[i], 0, 1)) if hit is None else float(hit)
-        if p > 0:
-            self.novelty *= 1.0 - p * acq.overlap_fraction(d, self.radius)
-        self.surrogate.update(i, self.surrogate.mean[i] if hit is None else float(hit))
+        if p_hit > 0:
+            self.novelty *= 1.0 - p_hit * acq.overlap_fraction(d, self.radius)
 
 
 @dataclass
@@ -72,7 +73,6 @@ class Planner:
     n_candidates: int = 150
     lookahead: int = 5
     seed: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def _check(self) -> None:
         if self.strategy not in acq.STRATEGIES:
@@ -155,11 +155,11 @@ class Planner:
             raise ConfigError(f"cost budget {self.max_cost} is smaller than the cheapest hole "
                               f"({np.min(grid.cost[free]):.4g})")
         rng = np.random.default_rng(self.seed)
-        rows = []
+        rows, stopped = [], []
         for rank in range(1, int(self.budget) + 1):
             pick = choose(self, c, rng, remaining=int(self.budget) - rank + 1)
             if pick is None:
-                self.notes.append(f"stopped after {rank - 1} holes: budget or space exhausted")
+                stopped.append(f"stopped after {rank - 1} holes: budget or space exhausted")
                 break
             i, reason = pick
             mu = float(np.clip(c.surrogate.mean[i], 0, 1))
@@ -171,7 +171,7 @@ class Planner:
 
         table = pd.DataFrame(rows, columns=["rank", "x", "y", "expected_value", "p_hit", "uncertainty", "cost",
                                             "reason"])
-        notes = grid.notes + self.notes + [f"hit radius {radius:g}, surrogate length scale "
+        notes = grid.notes + stopped + [f"hit radius {radius:g}, surrogate length scale "
                                            f"{surrogate.length_scale:g} (map units)"]
         return PlanResult(table, grid, posterior[0], posterior[1], c, radius, notes)
 
@@ -201,9 +201,15 @@ def add_drilled(c: Campaign, drilled) -> None:
         k = int(np.flatnonzero(outside)[0])
         raise DataError(f"hole {k + 1} at x={df['x'].iloc[k]}, y={df['y'].iloc[k]} lies outside the map grid", path)
     blocks = c.grid.block_of(rows, cols)
-    for (x, y, hit), b in zip(df[["x", "y", "hit"]].to_numpy(float), blocks):
-        # A hole in an excluded block still teaches the surrogate about its cell.
-        c.record(int(b), x, y, float(hit > 0), pay=False)
+    hits = (df["hit"].to_numpy(float) > 0).astype(float)
+    for x, y, hit in zip(df["x"].to_numpy(float), df["y"].to_numpy(float), hits):
+        c.place(x, y, hit)
+    # One surrogate reading per planning cell (the mean of its holes, noise shrunk by their count),
+    # so thousands of old holes cost no more memory than the cells they fall in.
+    for b in np.unique(blocks):
+        inside = blocks == b
+        c.taken[b] = True  # a hole in an excluded block still teaches the surrogate about its cell
+        c.surrogate.update(int(b), hits[inside].mean(), c.surrogate.noise(int(b)) / inside.sum())
 
 
 def choose(planner: Planner, c: Campaign, rng: np.random.Generator, remaining: int):

@@ -45,12 +45,14 @@ def fit(cfg: TrainConfig) -> dict:
     y = encode(samples.labels, classes)
     model_config = {"task": "classify", "backbone": cfg.backbone, "in_chans": samples.channels, "classes": classes,
                     "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy}
-    model, source = build_classifier(model_config, cfg.pretrained, cfg.weights)
+    model, source, note = _build_with_recipe_fallback(cfg, model_config)
     model_config["mean"] = model.normalize.mean.flatten().tolist()
     model_config["std"] = model.normalize.std.flatten().tolist()
     train_idx, val_idx = train_val_split(y, cfg.val_split, cfg.seed, samples.groups)
     sample_weight = np.ones(len(y), dtype=np.float32)
     summary: dict = {"weights_source": source}
+    if note:
+        summary["note"] = note
 
     if cfg.noisy_labels:
         from ..fewlabels.noise import apply_noise_option
@@ -94,6 +96,24 @@ def fit(cfg: TrainConfig) -> dict:
     folder = modeldir.save(run_dir / "model", model_config, model.state_dict(), metrics, files)
     cfg.to_yaml(run_dir / "run.yaml")
     return {**summary, "model_dir": str(folder), "metrics": metrics}
+
+
+def _build_with_recipe_fallback(cfg, model_config):
+    """The seed recipe names ResNet50; where its weights cannot be had, use the offline backbone and say so."""
+    from ..errors import WeightsNotFoundError
+
+    try:
+        model, source = build_classifier(model_config, cfg.pretrained, cfg.weights)
+        return model, source, None
+    except WeightsNotFoundError as exc:
+        if cfg.recipe != "seed" or cfg.extra.get("backbone_explicit") or cfg.backbone != "resnet50":
+            raise
+        fallback = "tf_efficientnet_lite0"
+        cfg.backbone = model_config["backbone"] = fallback
+        model, source = build_classifier(model_config, cfg.pretrained, cfg.weights)
+        note = (f"seed recipe: ResNet50 ImageNet weights are not available here ({str(exc).split('. To get')[0]}); "
+                f"used {fallback} with {source} instead")
+        return model, source, note
 
 
 def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_idx, run_dir: Path | None,
