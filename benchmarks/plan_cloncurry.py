@@ -38,12 +38,22 @@ LAYERS = {"Dist2Breccia": "evidence_multiclass/Dist2Breccia.tif",
           "Dist2Fault": "evidence_binary/Dist2Fault.tif", "StratNo": "evidence_binary/StratNo.tif"}
 
 
+def _auc(p, rows, cols, area) -> float:
+    """AUC of the map at the hidden deposits' cells against every cell of the hidden half."""
+    try:
+        from geotune.prospect import deposit_auc
+    except ImportError:  # pragma: no cover
+        from scipy.stats import mannwhitneyu
+
+        pos, neg = p[rows, cols], p[area]
+        return float(mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg)))
+    return float(deposit_auc(p, rows, cols, area))
+
+
 def fit_prospectivity(train: np.ndarray, dep_xy: np.ndarray):
     """(probability map, uncertainty map, grid Raster, how) fitted on ``train`` cells and their deposits."""
     try:
-        from geotune.prospect.deposits import Deposits
-        from geotune.prospect.layers import EvidenceStack
-        from geotune.prospect.ml import MLProspectivity
+        from geotune.prospect import Deposits, EvidenceStack, MLProspectivity
     except ImportError:
         return _fallback(train, dep_xy)
     stack = EvidenceStack.from_files([DATA / p for p in LAYERS.values()], names=list(LAYERS))
@@ -83,10 +93,8 @@ def replay(name, train, test, deps, rowcol, budget, random_runs):
     prior = Raster(p, grid_r.transform, grid_r.crs, "prospectivity")
     unc = None if u is None else Raster(np.sqrt(u ** 2 + (0.5 * np.sqrt(p * (1 - p))) ** 2), grid_r.transform,
                                         grid_r.crs, "uncertainty")
-    from geotune.prospect.validation import deposit_auc
-
     hr, hc = grid_r.xy_to_rowcol(hidden[:, 0], hidden[:, 1])
-    auc = float(deposit_auc(p, hr, hc, test))
+    auc = _auc(p, hr, hc, test)
     out = dict(direction=name, model=how, hidden_deposits=int(len(hidden)), test_auc=round(auc, 4),
                p_test_mean=float(np.nanmean(p[test])), p_test_max=float(np.nanmax(p[test])), strategies={})
     base = Planner(budget=budget, radius=RADIUS, min_spacing=RADIUS, max_cells=20000)
@@ -118,6 +126,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=int, default=20)
     ap.add_argument("--random-runs", dest="random_runs", type=int, default=50)
+    ap.add_argument("--extra-splits", dest="extra_splits", default="0.4,0.6",
+                    help="further north/south split lines (fractions of the rows) for a robustness check")
     args = ap.parse_args()
     from geotune.data.rasters import read_raster
 
@@ -125,18 +135,22 @@ def main() -> None:
     table = pd.read_csv(DATA / "deposits" / "IOCG_Deposits.csv")
     deps = table[["x", "y"]].to_numpy(float)
     rowcol = ref.xy_to_rowcol(deps[:, 0], deps[:, 1])
-    north = np.zeros(ref.shape, bool)
-    north[: ref.shape[0] // 2] = True
-    results = []
-    for name, train, test in (("fit north, drill south", north, ~north), ("fit south, drill north", ~north, north)):
-        t0 = time.perf_counter()
-        res = replay(name, train, test, deps, rowcol, args.budget, args.random_runs)
-        res["seconds_total"] = round(time.perf_counter() - t0, 1)
-        results.append(res)
-        print(json.dumps(res, indent=1))
+    results, extra = [], []
+    splits = [0.5] + [float(f) for f in args.extra_splits.split(",") if f.strip()]
+    for split in splits:
+        north = np.zeros(ref.shape, bool)
+        north[: int(round(ref.shape[0] * split))] = True
+        for name, train, test in (("fit north, drill south", north, ~north), ("fit south, drill north", ~north, north)):
+            t0 = time.perf_counter()
+            res = replay(name, train, test, deps, rowcol, args.budget, args.random_runs)
+            res["seconds_total"] = round(time.perf_counter() - t0, 1)
+            res["split_fraction"] = split
+            (results if split == 0.5 else extra).append(res)
+            print(json.dumps(res, indent=1))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "plan_cloncurry.json").write_text(json.dumps(dict(budget=args.budget, radius_m=RADIUS,
-                                                                  min_spacing_m=RADIUS, results=results), indent=1))
+                                                                  min_spacing_m=RADIUS, results=results,
+                                                                  extra_splits=extra), indent=1))
     md = [f"# Drilling replay on Cloncurry IOCG ({args.budget} holes, hit radius 2 km, spacing 2 km)", "",
           "Command: `.venv/bin/python benchmarks/plan_cloncurry.py`", ""]
     for res in results:
@@ -147,8 +161,24 @@ def main() -> None:
             ci = f" (95 % CI {e['ci_low']:.2f}–{e['ci_high']:.2f}, {e['runs']} seeds)" if "ci_low" in e else ""
             md.append(f"| {s} | {e['deposits_found']:.2f}{ci} | {e['holes_that_hit']:.2f} |")
         md.append("")
+    if extra:
+        md += _robustness(results + extra)
     (RESULTS / "plan_cloncurry.md").write_text("\n".join(md))
     print("\n".join(md))
+
+
+def _robustness(all_results: list[dict]) -> list[str]:
+    """Deposits found per replay for every split line and direction, and their total."""
+    names = list(all_results[0]["strategies"])
+    md = ["## Robustness: split lines at " + ", ".join(sorted({f"{r['split_fraction']:.0%}" for r in all_results}))
+          + " of the rows, both ways round", "",
+          "| split, direction | hidden | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for r in all_results:
+        md.append(f"| {r['split_fraction']:.0%}, {r['direction']} | {r['hidden_deposits']} | "
+                  + " | ".join(f"{r['strategies'][s]['deposits_found']:.1f}" for s in names) + " |")
+    totals = {s: sum(r["strategies"][s]["deposits_found"] for r in all_results) for s in names}
+    md.append("| **total** | | " + " | ".join(f"**{totals[s]:.1f}**" for s in names) + " |")
+    return md + [""]
 
 
 if __name__ == "__main__":

@@ -108,8 +108,8 @@ def random_window(image: np.ndarray, mask: np.ndarray, size: int, rng: np.random
                   augment: bool, shift: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """A ``size`` window from (C, H, W) / (H, W), reflect-padded when smaller; shifts and left-right flips."""
     _, height, width = image.shape
-    margin = shift if augment else 0
-    pad_h, pad_w = max(0, size - height) + margin, max(0, size - width) + margin
+    margin = shift if augment else 0  # room for a small shift; larger inputs get it from the random crop
+    pad_h, pad_w = max(0, size + margin - height), max(0, size + margin - width)
     top, left = (pad_h // 2, pad_w // 2)
     pads = ((top, pad_h - top), (left, pad_w - left))
     if pad_h or pad_w:
@@ -180,7 +180,7 @@ def fit(cfg: TrainConfig) -> dict:
     from ..data import seismic
     from ..data.splits import train_val_split
     from ..models.segmentation import build_segmentation_model, load_pretrained_encoder
-    from ..predict.segmenter import predict_sections
+    from ..predict.segmenter import limit_threads, predict_sections
 
     if not cfg.data or not cfg.labels:
         raise ConfigError("--task segment needs --data (sections or volume) and --labels (masks of the same shape)")
@@ -211,7 +211,7 @@ def fit(cfg: TrainConfig) -> dict:
         raise DataError(f"{n} section(s) are too few to hold out {cfg.val_split:.0%} for validation", cfg.data)
 
     torch.manual_seed(cfg.seed)
-    torch.set_num_threads(max(1, min(int(extra.get("threads", 2)), os.cpu_count() or 1)))
+    limit_threads(extra.get("threads"))
     in_chans = images.shape[1]
     arch = str(extra.get("arch", "unet"))
     model = build_segmentation_model(cfg.backbone, n_classes, in_chans, arch)

@@ -31,7 +31,7 @@ TRUSTED_TYPES = {
 def make_model(seed: int = 42, categorical_mask: np.ndarray | None = None, **params):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    defaults = dict(learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=20,
+    defaults = dict(learning_rate=0.1, max_iter=150, max_leaf_nodes=15, min_samples_leaf=20,
                     l2_regularization=1.0, early_stopping=False, random_state=seed)
     defaults.update(params)
     if categorical_mask is not None and np.any(categorical_mask):

@@ -20,6 +20,16 @@ from .tiling import predict_tiled
 OUTPUTS = ("class", "proba")
 
 
+def limit_threads(threads: int | str | None = None) -> None:
+    """Cap torch's CPU threads (``threads`` or $GEOTUNE_THREADS). On shared machines, more threads than
+    free cores makes OpenMP spin and run many times slower, so this is worth setting there."""
+    value = threads if threads is not None else os.environ.get("GEOTUNE_THREADS")
+    if value:
+        import torch
+
+        torch.set_num_threads(max(1, int(value)))
+
+
 def torch_predict_fn(model):
     """Wrap a torch model as ``(B, C, w, w) float32 -> (B, K, w, w) softmax probabilities``."""
     import torch
@@ -86,6 +96,7 @@ class Segmenter:
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 16, overlap: float | None = None) -> np.ndarray:
         """(N, K, H, W) probabilities for raw sections (N, H, W) / (N, C, H, W) / one (H, W)."""
+        limit_threads()
         x = np.asarray(x, dtype=np.float32)
         images = self._check_channels(x[None] if x.ndim == 2 else x, None)
         images = self._normaliser(images)(images)
@@ -120,6 +131,9 @@ class Segmenter:
         if output not in OUTPUTS:
             raise DataError(f"output must be one of {OUTPUTS}, got {output!r}", out)
         proba_class = len(self.classes) - 1 if proba_class is None else int(proba_class)
+        if not 0 <= proba_class < len(self.classes):
+            raise DataError(f"proba_class {proba_class} is not one of the model's {len(self.classes)} classes", out)
+        limit_threads()
         overlap = float(self.config.get("overlap", 0.5) if overlap is None else overlap)
         input, out = Path(input), Path(out)
         if not input.is_file():

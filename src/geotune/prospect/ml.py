@@ -152,7 +152,7 @@ class MLProspectivity:
             from sklearn.ensemble import HistGradientBoostingClassifier
 
             return HistGradientBoostingClassifier(
-                max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
+                max_iter=100, learning_rate=0.07, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
                 categorical_features=np.array(self.encoder_.categorical_mask), early_stopping=False,
                 random_state=seed).fit(x, y)
         from sklearn.ensemble import RandomForestClassifier
@@ -161,14 +161,13 @@ class MLProspectivity:
                                       random_state=seed, n_jobs=1).fit(x, y)
 
     # -- prediction ----------------------------------------------------------------------
-    def _member_probabilities(self, stack: EvidenceStack) -> np.ndarray:
+    def _member_probabilities(self, stack: EvidenceStack, mask: np.ndarray) -> np.ndarray:
         """(members, cells in mask) probabilities per unit cell."""
         if not self.members_:
             raise DataError("the model is not fitted yet")
         missing = [s["name"] for s in self.encoder_.specs if s["name"] not in stack.names]
         if missing:
             raise DataError(f"the evidence stack lacks layer(s) {missing} the model was fitted on")
-        mask = stack.mask
         index = np.flatnonzero(mask.ravel())
         out = np.empty((len(self.members_), len(index)))
         flat = {s["name"]: stack[s["name"]].array.ravel() for s in self.encoder_.specs}
@@ -184,23 +183,22 @@ class MLProspectivity:
                 out[m, start:start + len(part)] = odds / (1 + odds)
         return out
 
-    def _to_map(self, stack: EvidenceStack, values: np.ndarray) -> np.ndarray:
-        result = np.full(stack.shape, np.nan)
-        result[stack.mask] = values
-        return result
+    def predict_proba(self, stack: EvidenceStack, region: np.ndarray | None = None) -> np.ndarray:
+        """Ensemble-mean probability per unit cell as a map (NaN outside the data or ``region``)."""
+        return self.predict_both(stack, region)[0]
 
-    def predict_proba(self, stack: EvidenceStack) -> np.ndarray:
-        return self._to_map(stack, self._member_probabilities(stack).mean(axis=0))
+    def predict_uncertainty(self, stack: EvidenceStack, region: np.ndarray | None = None) -> np.ndarray:
+        """Standard deviation between the ensemble members (0 with one member)."""
+        return self.predict_both(stack, region)[1]
 
-    def predict_uncertainty(self, stack: EvidenceStack) -> np.ndarray:
-        probs = self._member_probabilities(stack)
-        return self._to_map(stack, probs.std(axis=0, ddof=1) if len(probs) > 1 else np.zeros(probs.shape[1]))
-
-    def predict_both(self, stack: EvidenceStack) -> tuple[np.ndarray, np.ndarray]:
+    def predict_both(self, stack: EvidenceStack, region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(probability, uncertainty) maps in one pass over the cells."""
-        probs = self._member_probabilities(stack)
+        mask = stack.mask if region is None else (stack.mask & np.asarray(region, bool))
+        probs = self._member_probabilities(stack, mask)
         spread = probs.std(axis=0, ddof=1) if len(probs) > 1 else np.zeros(probs.shape[1])
-        return self._to_map(stack, probs.mean(axis=0)), self._to_map(stack, spread)
+        proba, unc = np.full(stack.shape, np.nan), np.full(stack.shape, np.nan)
+        proba[mask], unc[mask] = probs.mean(axis=0), spread
+        return proba, unc
 
     # -- persistence: coefficients as JSON, trees through skops (never pickle) ------------
     def to_dict(self) -> dict:

@@ -126,8 +126,7 @@ def spatial_block_cv(make_model: Callable[[], object], stack: EvidenceStack, dep
         train = deposit_fold != k
         model = make_model()
         model.fit(stack, (rows[train], cols[train]), region=train_area)
-        proba = model.predict_proba(stack)
-        unc = model.predict_uncertainty(stack)
+        proba, unc = model.predict_both(stack, test_area)
         oof[test_area] = proba[test_area]
         oof_unc[test_area] = unc[test_area]
         held = ~train

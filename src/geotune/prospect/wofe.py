@@ -140,9 +140,9 @@ class WeightsOfEvidence:
         variance = np.append([row["s_wplus"] ** 2 for row in table], 0.0)[index]
         return weight, variance, index
 
-    def _logit_and_variance(self, stack: EvidenceStack):
+    def _logit_and_variance(self, stack: EvidenceStack, region: np.ndarray | None = None):
         self._check_fitted(stack)
-        mask = stack.mask
+        mask = stack.mask if region is None else (stack.mask & np.asarray(region, bool))
         logit = np.full(stack.shape, math.log(self.prior_ / (1 - self.prior_)))
         variance = np.full(stack.shape, 1.0 / self.n_deposits_)
         for spec in self.layers_:
@@ -153,16 +153,18 @@ class WeightsOfEvidence:
         logit[~mask] = np.nan
         return logit, variance
 
-    def predict_proba(self, stack: EvidenceStack) -> np.ndarray:
+    def predict_proba(self, stack: EvidenceStack, region: np.ndarray | None = None) -> np.ndarray:
         """Posterior probability of a deposit per unit cell, as a map (NaN where a layer has no data)."""
-        logit, _ = self._logit_and_variance(stack)
-        return 1.0 / (1.0 + np.exp(-logit))
+        return self.predict_both(stack, region)[0]
 
-    def predict_uncertainty(self, stack: EvidenceStack) -> np.ndarray:
+    def predict_uncertainty(self, stack: EvidenceStack, region: np.ndarray | None = None) -> np.ndarray:
         """Standard deviation of the posterior probability (from the weights' variances)."""
-        logit, variance = self._logit_and_variance(stack)
+        return self.predict_both(stack, region)[1]
+
+    def predict_both(self, stack: EvidenceStack, region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        logit, variance = self._logit_and_variance(stack, region)
         proba = 1.0 / (1.0 + np.exp(-logit))
-        return proba * np.sqrt(variance)
+        return proba, proba * np.sqrt(variance)
 
     def weights_table(self, name: str) -> list[dict]:
         for spec in self.layers_:
