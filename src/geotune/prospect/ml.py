@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import DataError, ModelError
 from .layers import EvidenceStack
@@ -139,7 +140,8 @@ class MLProspectivity:
             c = np.concatenate([cols[pos], neg_c])
             x = self.encoder_.transform({layer.name: layer.array[r, c] for layer in stack.layers})
             y = np.concatenate([np.ones(len(pos)), np.zeros(n_neg)])
-            self.members_.append(self._fit_member(x, y, self.seed + m))
+            with threadpool_limits(1):  # a few thousand rows: threads only add OpenMP start-up and contention
+                self.members_.append(self._fit_member(x, y, self.seed + m))
         return self
 
     def _fit_member(self, x: np.ndarray, y: np.ndarray, seed: int):
@@ -152,7 +154,7 @@ class MLProspectivity:
             from sklearn.ensemble import HistGradientBoostingClassifier
 
             return HistGradientBoostingClassifier(
-                max_iter=100, learning_rate=0.07, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
+                max_iter=100, learning_rate=0.05, max_leaf_nodes=7, min_samples_leaf=40, l2_regularization=1.0,
                 categorical_features=np.array(self.encoder_.categorical_mask), early_stopping=False,
                 random_state=seed).fit(x, y)
         from sklearn.ensemble import RandomForestClassifier
@@ -170,6 +172,12 @@ class MLProspectivity:
             raise DataError(f"the evidence stack lacks layer(s) {missing} the model was fitted on")
         index = np.flatnonzero(mask.ravel())
         out = np.empty((len(self.members_), len(index)))
+        # threads pay off only on big maps; on small ones OpenMP start-up dominates
+        with threadpool_limits(None if len(index) > 200_000 else 1):
+            self._predict_into(out, index, stack)
+        return out
+
+    def _predict_into(self, out: np.ndarray, index: np.ndarray, stack: EvidenceStack) -> None:
         flat = {s["name"]: stack[s["name"]].array.ravel() for s in self.encoder_.specs}
         for start in range(0, len(index), CHUNK):
             part = index[start:start + CHUNK]
@@ -181,7 +189,6 @@ class MLProspectivity:
                     p = member.predict_proba(x)[:, 1]
                 odds = np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, None) / self.odds_scale_
                 out[m, start:start + len(part)] = odds / (1 + odds)
-        return out
 
     def predict_proba(self, stack: EvidenceStack, region: np.ndarray | None = None) -> np.ndarray:
         """Ensemble-mean probability per unit cell as a map (NaN outside the data or ``region``)."""
@@ -236,7 +243,8 @@ def _load_skops(payload: bytes, name: str):
 
     untrusted = sio.get_untrusted_types(data=payload)
     # only scikit-learn and numpy internals; anything else means the file is not ours
-    foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "builtins."))]
+    # (functools.partial wraps scikit-learn's own check_array inside the boosting predictor)
+    foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "builtins.")) and t != "functools.partial"]
     if foreign:
         raise ModelError(f"refusing to load: it holds types outside scikit-learn/numpy ({foreign[:3]})", name)
     try:

@@ -1,0 +1,12 @@
+"""The report's sections, in page order. Each module has TITLE, ``applies(run)`` and ``render(run)``.
+
+Generic sections (overview, curves, scores, pictures) work on any run folder; the others add the
+panels a kind of run needs. ``pictures`` comes last and shows every PNG the others did not.
+"""
+
+from __future__ import annotations
+
+from . import (classify_data, curves, explanations, logs, mistakes, overview, pictures, plan, prospect, scores,
+               segment)
+
+SECTIONS = (overview, classify_data, curves, scores, mistakes, explanations, segment, logs, prospect, plan, pictures)

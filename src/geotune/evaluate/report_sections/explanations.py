@@ -1,0 +1,30 @@
+"""Grad-CAM overlays for a few validation samples of each class: where the model looked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..explain import gradcam, overlay
+from . import validation
+from .markup import array_png, card, esc
+
+TITLE = "Where the model looked (Grad-CAM)"
+
+
+def applies(run) -> bool:
+    return run.kind == "classify" and run.model_dir is not None and validation.load(run) is not None
+
+
+def render(run) -> list[tuple[str, str]]:
+    val = validation.load(run)
+    predicted = val.proba.argmax(1)
+    classes = val.model.classes
+    picks = np.concatenate([np.flatnonzero(val.y == i)[: run.max_examples] for i in range(len(classes))]).astype(int)
+    heat = gradcam(val.model.model, val.samples.x[picks], targets=predicted[picks])
+    parts = ["<p>Red marks the regions whose features pushed the model towards the class it predicted.</p>"]
+    for i, name in enumerate(classes):
+        cards = "".join(card(array_png(overlay(val.samples.x[k], h)),
+                             f"predicted {classes[predicted[k]]} (p={val.proba[k, predicted[k]]:.2f})")
+                        for k, h in zip(picks, heat) if val.y[k] == i)
+        parts.append(f"<p><b>{esc(name)}</b></p><div class='grid'>{cards or 'none'}</div>")
+    return [(TITLE, "".join(parts))]

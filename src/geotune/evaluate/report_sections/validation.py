@@ -1,0 +1,85 @@
+"""The classify run's validation split, rebuilt from the training data named in config.json.
+
+``train_val_split`` with the saved labels, seed, validation fraction and groups gives back the exact
+samples the model was validated on, so examples and mistakes shown are ones it never trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import GeotuneError
+
+
+@dataclass
+class Validation:
+    model: object  # ImageClassifier
+    samples: object  # SampleSet of the validation split
+    y: np.ndarray  # true class indices
+    proba: np.ndarray
+    train_counts: dict[str, int]
+    val_counts: dict[str, int]
+
+
+def find_path(value: str | None, run) -> Path | None:
+    """A path as saved (relative to where training ran), else relative to the run folder's parent."""
+    if not value:
+        return None
+    for candidate in (Path(value), run.run_dir.parent / value):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def load(run) -> Validation | None:
+    """The validation split with predictions, or None (with a note on the run saying why)."""
+    if "validation" in run.cache:
+        return run.cache["validation"]
+    run.cache["validation"] = None
+    train = run.config.get("train") or {}
+    data, labels = find_path(train.get("data"), run), find_path(train.get("labels"), run)
+    if data is None or (train.get("labels") and labels is None):
+        missing = train.get("data") if data is None else train.get("labels")
+        run.notes.append(f"Training data not found at {missing!r} (moved, or trained on another machine): "
+                         "examples, mistakes and explanations need it; shown below is what the model folder holds.")
+        return None
+    try:
+        run.cache["validation"] = _split(run, data, labels, train)
+    except GeotuneError as exc:
+        run.notes.append(f"Training data at {data} could not be read again ({exc}); "
+                         "shown below is what the model folder holds.")
+    return run.cache["validation"]
+
+
+def _split(run, data: Path, labels: Path | None, train: dict) -> Validation:
+    from ...api import load_model
+    from ...data.samples import load_samples
+    from ...data.splits import train_val_split
+    from ...errors import DataError
+
+    model = load_model(run.model_dir)
+    if train.get("group_by"):  # the model's reader has no groups; the same reader with them
+        samples = load_samples(data, labels, int(model.config["image_size"]), require_labels=True,
+                               scaling=model.config.get("scaling"), group_by=train["group_by"],
+                               channels=int(model.config["in_chans"]))
+    else:
+        samples = model.read(data, labels, require_labels=True)
+    index = {c: i for i, c in enumerate(model.classes)}
+    unknown = sorted(set(samples.labels.tolist()) - set(index))
+    if unknown:
+        raise DataError(f"has labels the model does not know ({', '.join(unknown[:5])}): the data changed since "
+                        "training", data)
+    y = np.asarray([index[v] for v in samples.labels], dtype=np.int64)
+    train_idx, val_idx = train_val_split(y, float(train.get("val_split", 0.2)), int(train.get("seed", 42)),
+                                         samples.groups)
+    if run.config.get("n_val") not in (None, len(val_idx)):
+        run.notes.append(f"The validation split rebuilt from {data} has {len(val_idx)} samples, training had "
+                         f"{run.config['n_val']}: the data changed since training, so examples may include "
+                         "training samples.")
+    val = samples.subset(val_idx)
+    proba = model.predict_proba(val, engine="torch")
+    counts = lambda idx: {c: int((y[idx] == i).sum()) for i, c in enumerate(model.classes)}  # noqa: E731
+    return Validation(model, val, y[val_idx], proba, counts(train_idx), counts(val_idx))

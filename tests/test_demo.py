@@ -1,0 +1,34 @@
+"""The embedded default: `geotune demo` (quick settings) trains, evaluates on held-out data and compares
+with random initialisation."""
+
+import json
+
+from geotune.cli import main
+
+
+def test_quick_demo_pretrained_beats_random_init(tmp_path, capsys):
+    assert main(["demo", "--quick", "--out", str(tmp_path / "demo")]) == 0
+    results = json.loads((tmp_path / "demo" / "demo_results.json").read_text())
+    assert results["pretrained"]["test_accuracy"] >= 0.85
+    assert results["pretrained"]["test_accuracy"] > results["random_init"]["test_accuracy"]
+    assert "offline package" in results["pretrained"]["weights"]
+    assert results["random_init"]["weights"] == "random initialisation"
+    out = capsys.readouterr().out
+    assert "held-out accuracy" in out and "random_init" in out
+    assert (tmp_path / "demo" / "data" / "train_data.npy").is_file()
+
+
+def test_models_command_lists_offline_backbone(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    lite0 = next(r for r in rows if r["name"] == "tf_efficientnet_lite0")
+    assert lite0["offline"] == "yes" and lite0["input_size"] == 224
+
+
+def test_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; from geotune.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False"
