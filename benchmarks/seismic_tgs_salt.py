@@ -44,7 +44,7 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(ROOT / "src"))
     from geotune.config import TrainConfig
-    from geotune.finetune.segment import fit, map_iou
+    from geotune.finetune.segment import fit
 
     with np.load(DATA, allow_pickle=False) as archive:
         ids = archive["ids"]
@@ -84,7 +84,6 @@ def main() -> int:
         "target": 0.75,
         "note": "2 shared CPU cores (other jobs running); nice -n 10; no test-time augmentation, no post-processing",
     }
-    del map_iou
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "seismic_tgs_salt.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     rows = [f"| {k} | {v} |" for k, v in result.items()]

@@ -159,3 +159,36 @@ def test_augmentation_never_flips_depth():
         assert (np.diff(window[0], axis=0) > 0).all()
         flipped += bool((np.diff(window[0], axis=1) < 0).all())
     assert 0 < flipped < 30  # left-right flips happen, sometimes
+
+
+def test_segy_prediction_streams_sections_with_bounded_memory(trained, model, tmp_path, monkeypatch):
+    import tracemalloc
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("prediction must not load the whole volume")
+
+    peaks = {}
+    for n_inlines in (2, 8):
+        cube = make_volume(n_inlines, 64, 32, seed=3)["amplitude"].transpose(0, 2, 1)
+        survey = seismic.write_volume_segy(tmp_path / f"v{n_inlines}.sgy", cube)
+        monkeypatch.setattr(seismic, "read_segy", refuse)
+        monkeypatch.setattr(seismic, "read_sections", refuse)
+        monkeypatch.setattr(seismic, "STATS_MAX_VALUES", 4096)  # the cap real surveys hit, at test scale
+        tracemalloc.start()
+        model.predict_to_file(survey, tmp_path / f"p{n_inlines}.sgy", batch_size=4)
+        peaks[n_inlines] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        monkeypatch.undo()
+        assert seismic.read_segy(tmp_path / f"p{n_inlines}.sgy")[0].shape == cube.shape
+    assert peaks[8] < 1.5 * peaks[2]  # four times the volume, about the same peak
+
+
+def test_crossline_pass_averages_both_directions(trained, model, tmp_path):
+    cube = make_volume(4, 36, 32, seed=6)["amplitude"].transpose(0, 2, 1)  # (il, xl, sample)
+    survey = seismic.write_volume_segy(tmp_path / "v.sgy", cube)
+    inline_only, _ = seismic.read_segy(model.predict_to_file(survey, tmp_path / "a.sgy", output="proba", proba_class=2))
+    both, _ = seismic.read_segy(model.predict_to_file(survey, tmp_path / "b.sgy", output="proba", proba_class=2,
+                                                      crossline=True))
+    crossline_only = model.predict_proba(cube.transpose(1, 2, 0))[:, 2].transpose(2, 0, 1)  # back to (il, xl, s)
+    np.testing.assert_allclose(both, (inline_only + crossline_only) / 2, atol=1e-4)
+    assert not np.allclose(both, inline_only, atol=1e-3)

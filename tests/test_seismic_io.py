@@ -38,6 +38,8 @@ TABLE = _corpus_table()
 @pytest.mark.parametrize("name", sorted(TABLE) or ["(corpus absent)"])
 def test_every_corpus_file_reads_correctly_or_fails_clearly(name):
     folder = shared_dataset("segy_samples")
+    if name not in TABLE:
+        pytest.skip(f"no table of files in {folder / 'SOURCE.md'}")
     row = TABLE[name]
     path = folder / name
     must_fail = "fails" in row["needs"] or name == "stanzas-unknown-count.sgy"  # 1.9 miscounts its traces

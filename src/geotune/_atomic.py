@@ -21,7 +21,8 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    _remove_orphans(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         yield tmp
         _fsync_tree(tmp)
@@ -66,6 +67,24 @@ def atomic_file(target: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def _remove_orphans(target: Path) -> None:
+    """A process killed (kill -9, power loss) inside atomic_dir cannot clean up; the next writer does."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*-*"):
+        pid = stale.name[len(f".{target.name}.tmp-"):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
 
 
 def _fsync_tree(folder: Path) -> None:

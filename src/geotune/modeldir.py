@@ -89,6 +89,24 @@ def save(
     return folder
 
 
+def add_file(folder: str | os.PathLike, name: str, payload: bytes) -> Path:
+    """Add or replace one optional part (an ONNX export, a report) and record its checksum.
+
+    The part is written first, then config.json is replaced in one rename, so a crash leaves either the
+    old directory or the new one, both loadable."""
+    from ._atomic import atomic_file
+
+    folder, config = load_config(folder)
+    if Path(name).suffix.lower() not in SAFE_SUFFIXES or "/" in name or name.startswith("."):
+        raise ModelError(f"refusing to store {name!r}: not a safe, pickle-free format", folder)
+    with atomic_file(folder / name, "wb") as handle:
+        handle.write(payload)
+    config.setdefault("files", {})[name] = _sha256(folder / name)
+    with atomic_file(folder / CONFIG, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(config, indent=2, default=_json_default) + "\n")
+    return folder / name
+
+
 def load_config(path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """Resolve, check and read a model directory's config; verifies every recorded file."""
     folder = resolve(path)
@@ -159,7 +177,12 @@ def _write_tensors(file: Path, tensors: Mapping[str, Any]) -> None:
         if isinstance(value, np.ndarray):
             value = torch.from_numpy(np.ascontiguousarray(value))
         converted[key] = value.detach().cpu().contiguous()
-    save_file(converted, str(file))
+    from safetensors import SafetensorError
+
+    try:
+        save_file(converted, str(file))
+    except SafetensorError as exc:  # a full disk or a size limit surfaces here, not as OSError
+        raise OSError(f"{file.name}: {exc}") from exc
 
 
 def _write_json(file: Path, payload: Mapping[str, Any]) -> None:

@@ -31,6 +31,7 @@ TRACE_HEADER_BYTES = 240
 FORMAT_CODE_BYTES = slice(3224, 3226)  # binary header bytes 3225-3226
 ILINE_BYTE, XLINE_BYTE = 189, 193
 NPZ_KEYS = ("data", "amplitude", "images", "volume", "x")
+STATS_MAX_VALUES = 2_000_000  # amplitude values read to estimate the clip percentiles (8 MB at most)
 
 
 @dataclass
@@ -281,21 +282,29 @@ def _grid_order(f, info: SegyInfo) -> np.ndarray:
     return order if info.kind == "prestack" else order[..., 0]
 
 
-def section_trace_indices(f, info: SegyInfo) -> list[np.ndarray]:
-    """Per section, the trace indices in section column order (crosslines ascending as listed)."""
+def section_trace_indices(f, info: SegyInfo, axis: str = "inline") -> list[np.ndarray]:
+    """Per section, the trace indices in section column order: inlines (crosslines as listed across) or,
+    with ``axis="crossline"``, crosslines (inlines as listed across)."""
     if info.kind == "prestack":
         raise DataError(info.note, info.path)
     if info.kind == "traces":
+        if axis != "inline":
+            raise DataError("has no inline/crossline grid, so it has no crossline sections", info.path)
         return [np.arange(info.n_traces)]
     order = _grid_order(f, info)
+    if axis == "crossline":
+        return [order[:, j] for j in range(order.shape[1])]
     return [order[i] for i in range(order.shape[0])]
 
 
-def iter_sections(path: str | os.PathLike, info: SegyInfo | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(inline or 0, section (sample, trace) float32)`` one at a time, from the memory-mapped file."""
+def iter_sections(path: str | os.PathLike, info: SegyInfo | None = None,
+                  axis: str = "inline") -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(line number or 0, section (sample, trace) float32)`` one at a time from the memory-mapped
+    file: inlines by default, crosslines with ``axis="crossline"``."""
     with open_segy(path, info) as (f, info):
-        for number, indices in enumerate(section_trace_indices(f, info)):
-            key = info.ilines[number] if info.kind == "3d" else 0
+        for number, indices in enumerate(section_trace_indices(f, info, axis)):
+            lines = info.xlines if axis == "crossline" else info.ilines
+            key = lines[number] if info.kind == "3d" else 0
             yield key, _read_traces(f, indices, path).T
 
 
@@ -375,9 +384,10 @@ def normalise(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return ((out - (low + high) / 2) / ((high - low) / 2)).astype(np.float32)
 
 
-def sample_for_stats(source, max_values: int = 2_000_000, seed: int = 0) -> np.ndarray:
+def sample_for_stats(source, max_values: int | None = None) -> np.ndarray:
     """Values for the percentile estimate: a SEG-Y path (evenly spaced traces) or an array (strided
     sample); memory stays bounded whatever the volume size."""
+    max_values = STATS_MAX_VALUES if max_values is None else max_values
     if isinstance(source, (str, os.PathLike)) and is_segy(source):
         with open_segy(source) as (f, info):
             n = max(1, min(info.n_traces, max_values // max(info.n_samples, 1)))
@@ -425,14 +435,17 @@ class SegyWriter:
         self._written = 0
 
     def write_section(self, number: int, values: np.ndarray) -> None:
+        if not 0 <= number < len(self._indices):
+            raise DataError(f"section {number} does not exist; the input has {len(self._indices)}", self.out)
         indices = self._indices[number]
         values = np.asarray(values, dtype=np.float32)
         if values.shape != (self.info.n_samples, len(indices)):
             raise DataError(f"section {number} has shape {values.shape}, the input's is "
                             f"{(self.info.n_samples, len(indices))}", self.out)
-        for column, trace in enumerate(indices):
+        values = np.ascontiguousarray(values.T)  # one row per trace, as segyio writes them
+        for row, trace in enumerate(indices):
             self._dst.header[int(trace)] = self._src.header[int(trace)]
-            self._dst.trace[int(trace)] = values[:, column]
+            self._dst.trace[int(trace)] = values[row]
         self._written += 1
 
     def close(self, success: bool = True) -> Path | None:

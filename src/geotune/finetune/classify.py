@@ -8,6 +8,7 @@ down) and ``full``.
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -76,6 +77,9 @@ def fit(cfg: TrainConfig) -> dict:
         metrics["calibration_note"] = "temperature fitted on this same validation split: ECE after is optimistic"
     if "cv" in summary:
         metrics["cv"] = summary["cv"]
+    for name, used in (("unlabelled", cfg.unlabelled), ("fewshot", cfg.extra.get("fewshot"))):  # fewlabels reports
+        if used and cfg.strategy == "linear-probe" and (run_dir / f"{name}.json").is_file():
+            metrics[name] = summary[name] = json.loads((run_dir / f"{name}.json").read_text())
     if trainer is not None and trainer.world_size > 1:
         summary["ddp"] = ddp_agreement(trainer, model)
         metrics["ddp"] = summary["ddp"]
@@ -124,6 +128,13 @@ def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_i
     if cfg.strategy == "linear-probe":
         return _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
                              semi_supervised, quiet)
+    if cfg.strategy == "gradual" and cfg.extra.get("activation_cache", True):
+        from ..models.staging import split_stages
+
+        stages = split_stages(model.backbone)
+        if stages is not None:
+            return _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir,
+                                   class_weights, quiet)
     x = torch.from_numpy(samples.x)
     train = TensorDataset(x[train_idx], torch.from_numpy(y[train_idx]), torch.from_numpy(sample_weight[train_idx]))
     val = TensorDataset(x[val_idx], torch.from_numpy(y[val_idx]), torch.ones(len(val_idx)))
@@ -134,6 +145,30 @@ def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_i
     with torch.no_grad():
         logits = torch.cat([model(b[0].float().contiguous(memory_format=torch.channels_last))
                             for b in DataLoader(val, batch_size=64)])
+    return logits, trainer
+
+
+def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
+                    quiet):
+    """Gradual unfreezing with the frozen part of the backbone run once per unfreezing step (see
+    CachedGradualModule); augmentation is limited to cached horizontal flips."""
+    from .modules import CachedGradualModule
+
+    module = CachedGradualModule(model, torch.from_numpy(samples.x), stages, lr=cfg.lr, optimizer=cfg.optimizer,
+                                 weight_decay=cfg.weight_decay, strategy=cfg.strategy, lr_decay=cfg.lr_decay,
+                                 unfreeze_every=cfg.unfreeze_every, seed=cfg.seed, augment=cfg.augment,
+                                 class_weights=class_weights)
+    labels, weights = torch.from_numpy(y), torch.from_numpy(sample_weight)
+    train = TensorDataset(torch.from_numpy(train_idx), labels[train_idx], weights[train_idx])
+    val = TensorDataset(torch.from_numpy(val_idx), labels[val_idx], torch.ones(len(val_idx)))
+    trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
+    module.apply_unfreeze(max(0, trainer.current_epoch - 1))
+    model.eval()
+    with torch.no_grad():
+        module._ensure_cache()
+        logits = torch.cat([module.forward_indices(torch.from_numpy(val_idx[s:s + 256]))
+                            for s in range(0, len(val_idx), 256)])
+    module.inputs, module._cache = None, None  # free memory
     return logits, trainer
 
 
@@ -153,10 +188,18 @@ def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run
     if semi_supervised and cfg.unlabelled:
         from ..fewlabels.semi import pseudo_label_features
 
-        extra_x, extra_y, extra_w = pseudo_label_features(cfg, model, features[train_idx], y[train_idx], run_dir)
+        extra_x, extra_y, extra_w = pseudo_label_features(cfg, model, features[train_idx], y[train_idx], run_dir,
+                                                          scaling=samples.scaling)
         train_x.append(extra_x)
         train_y.append(extra_y)
         train_w.append(extra_w)
+    if cfg.extra.get("fewshot"):  # few-shot head chosen by internal validation (geotune.fewlabels.fewshot)
+        from ..fewlabels.fewshot import fit_linear_head
+
+        if fit_linear_head(model.head, train_x, train_y, train_w, cfg.augment_views, cfg.extra["fewshot"], cfg.seed,
+                           None if quiet else run_dir) is not None:
+            with torch.no_grad():
+                return model.head(features[val_idx]), None
     train = TensorDataset(torch.cat(train_x), torch.from_numpy(np.concatenate(train_y)),
                           torch.from_numpy(np.concatenate(train_w)))
     val = TensorDataset(features[val_idx], torch.from_numpy(y[val_idx]), torch.ones(len(val_idx)))

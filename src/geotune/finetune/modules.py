@@ -34,11 +34,13 @@ class EpochSeededSampler(Sampler):
 
 
 def make_optimizer(name: str, groups, lr: float, weight_decay: float):
+    # foreach=True explicitly: on CPU builds of torch 2.14 the default implementation measured ~10x slower
+    # per step (benchmarks/results/optimizer_step.json).
     if name == "adam":
-        return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, foreach=True)
     if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, weight_decay=weight_decay, foreach=True)
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
 class _ClassifierSteps(pl.LightningModule):
@@ -163,3 +165,97 @@ def class_weight_tensor(y: np.ndarray, n_classes: int) -> torch.Tensor:
     counts = np.bincount(y, minlength=n_classes).astype(float)
     weights = len(y) / (n_classes * np.maximum(counts, 1))
     return torch.tensor(weights, dtype=torch.float32)
+
+
+class CachedGradualModule(FineTuneModule):
+    """Gradual unfreezing that runs the frozen part of the backbone once per unfreezing step, not once per
+    batch: the activations entering the lowest trainable stage are cached for every sample (and for its
+    horizontal flip when augmenting) and epochs run only the trainable stages. Batches carry sample indices."""
+
+    def __init__(self, model: nn.Module, inputs: torch.Tensor, stages: list[nn.Module], cache_batch: int = 64,
+                 **kwargs):
+        super().__init__(model, **kwargs)
+        self.inputs = inputs  # N x C x S x S, float16 in [0, 1]
+        self.stages = stages
+        self.cache_batch = cache_batch
+        self._cache: torch.Tensor | None = None
+        self._caches: dict[int, torch.Tensor] = {}
+        self._boundary: int | None = None
+
+    def _boundaries_ahead(self) -> list[int]:
+        """The lowest trainable stage for every epoch still to run (the schedule is a function of the epoch)."""
+        from ..models.staging import first_trainable_stage
+
+        saved = [p.requires_grad for p in self.model.parameters()]
+        first = self.trainer.current_epoch if self._trainer is not None else 0
+        last = self.trainer.max_epochs if self._trainer is not None else first + 1
+        boundaries = set()
+        for epoch in range(first, max(first + 1, last)):
+            self.apply_unfreeze(epoch)
+            boundaries.add(first_trainable_stage(self.stages))
+        for p, flag in zip(self.model.parameters(), saved):
+            p.requires_grad_(flag)
+        return sorted(boundaries)
+
+    def _ensure_cache(self) -> None:
+        """One pass through the frozen stages stores the activations at every boundary the schedule will use,
+        so each later unfreezing step costs nothing extra."""
+        from ..models.staging import first_trainable_stage
+
+        boundary = first_trainable_stage(self.stages)
+        if boundary == self._boundary:
+            return
+        if boundary not in self._caches:
+            wanted = [b for b in self._boundaries_ahead() if b <= boundary] or [boundary]
+            self._caches = self._compute_caches(sorted(set(wanted) | {boundary}))
+        for stale in [b for b in self._caches if b > boundary]:
+            del self._caches[stale]  # boundaries only move down: higher ones are done with
+        self._cache, self._boundary = self._caches[boundary], boundary
+
+    def _compute_caches(self, boundaries: list[int]) -> dict[int, torch.Tensor]:
+        views = [False, True] if self.augment else [False]
+        deepest = max(boundaries)
+        per_boundary: dict[int, list] = {b: [[] for _ in views] for b in boundaries}
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            for v, flip in enumerate(views):
+                for start in range(0, len(self.inputs), self.cache_batch):
+                    x = self.inputs[start:start + self.cache_batch].float()
+                    x = self.model.normalize(x.flip(-1) if flip else x).contiguous(memory_format=torch.channels_last)
+                    for index in range(deepest + 1):
+                        if index in per_boundary:
+                            per_boundary[index][v].append(x.to(torch.float16))
+                        if index < len(self.stages) and index < deepest:
+                            x = self.stages[index](x)
+        self.model.train(was_training)
+        return {b: torch.stack([torch.cat(chunks) for chunks in views_]) for b, views_ in per_boundary.items()}
+
+    def forward_indices(self, index: torch.Tensor, view: torch.Tensor | None = None):
+        x = self._cache[view if view is not None else 0, index] if self._cache.shape[0] > 1 else self._cache[0, index]
+        x = x.float().contiguous(memory_format=torch.channels_last)
+        for stage in self.stages[self._boundary:]:
+            x = stage(x)
+        return self.model.head(self.model.backbone.forward_head(x, pre_logits=True))
+
+    def on_train_epoch_start(self):
+        self._ensure_cache()
+
+    def training_step(self, batch, batch_idx):
+        index, y, w = batch
+        view = None
+        if self.augment and self._cache.shape[0] > 1:
+            generator = torch.Generator().manual_seed(self.seed * 7919 + self.current_epoch * 100003 + batch_idx)
+            view = torch.randint(0, self._cache.shape[0], (len(index),), generator=generator)
+        loss = self._loss(self.forward_indices(index, view), y, w)
+        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(y))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        index, y, w = batch
+        self._ensure_cache()
+        logits = self.forward_indices(index)
+        loss = nn.functional.cross_entropy(logits, y)
+        acc = (logits.argmax(1) == y).float().mean()
+        self.log_dict({"val_loss": loss, "val_acc": acc}, prog_bar=True, on_epoch=True, sync_dist=True,
+                      batch_size=len(y))

@@ -6,6 +6,8 @@ two SEG 2016 wells) is learned as "missing" instead of forcing the well out.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..errors import ModelError
@@ -40,8 +42,12 @@ def make_model(seed: int = 42, categorical_mask: np.ndarray | None = None, **par
 
 
 def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray | None = None,
-        categorical_mask: np.ndarray | None = None, **params):
-    return make_model(seed, categorical_mask, **params).fit(x, y, sample_weight=sample_weight)
+        categorical_mask: np.ndarray | None = None, threads: int | None = None, **params):
+    from threadpoolctl import threadpool_limits
+
+    # OpenMP threads that outnumber free cores spin and slow everyone down: default to at most two
+    with threadpool_limits(limits=threads or min(2, os.cpu_count() or 1)):
+        return make_model(seed, categorical_mask, **params).fit(x, y, sample_weight=sample_weight)
 
 
 def predict_proba(model, x: np.ndarray, n_classes: int) -> np.ndarray:

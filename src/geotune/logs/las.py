@@ -311,9 +311,10 @@ def _well_name(las, path: Path) -> str:
     return path.stem
 
 
-def order_by_depth(frame: pd.DataFrame, well: str, depth: str, path=None) -> pd.DataFrame:
-    """Rows of each well in increasing depth. A decreasing log is reversed; a log whose depth goes up and
-    down or repeats is kept in file order (features then follow sample order), with a warning."""
+def order_by_depth(frame: pd.DataFrame, well: str, depth: str, path=None, sort: bool = False) -> pd.DataFrame:
+    """Rows of each well in increasing depth. A decreasing log is reversed. Otherwise, with ``sort`` (tables,
+    whose rows need not be a sequence) the rows are sorted by depth; without it (a LAS file's samples) a depth
+    that goes up and down or repeats keeps file order and features follow sample order. Both warn."""
     pieces = []
     for name, rows in frame.groupby(well, sort=False):
         values = rows[depth].to_numpy(dtype=float)
@@ -323,7 +324,12 @@ def order_by_depth(frame: pd.DataFrame, well: str, depth: str, path=None) -> pd.
         elif len(values) > 1 and not np.all(steps > 0):
             repeats = int(np.sum(steps == 0))
             reversals = int(np.sum(np.diff(np.sign(steps[steps != 0])) != 0)) if np.any(steps != 0) else 0
-            warn(f"depth in well {name!r} is not monotonic ({repeats} repeated values, {reversals} reversals); "
-                 "rows kept in file order and depth features computed in sample order", path)
+            if sort and reversals:
+                rows = rows.iloc[np.argsort(values, kind="stable")]
+                warn(f"rows of well {name!r} were not in depth order; sorted by depth for the depth features "
+                     "(outputs keep the input order)" + (f"; {repeats} repeated depths" if repeats else ""), path)
+            else:
+                warn(f"depth in well {name!r} is not monotonic ({repeats} repeated values, {reversals} reversals); "
+                     "rows kept in file order and depth features computed in sample order", path)
         pieces.append(rows)
     return pd.concat(pieces).reset_index(drop=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)

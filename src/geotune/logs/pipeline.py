@@ -62,7 +62,8 @@ def _prepare(frame: pd.DataFrame, well: str | None, depth: str | None, aliases: 
     frame = frame.iloc[np.argsort(order.codes, kind="stable")].reset_index(drop=True)
     if depth is not None:
         frame[depth] = pd.to_numeric(frame[depth], errors="coerce")
-        frame = order_by_depth(frame, well, depth, source)
+        frame = order_by_depth(frame, well, depth, source, sort=not isinstance(source, (str, os.PathLike)) or
+                               Path(source).suffix.lower() != ".las")
     return frame, well, depth
 
 

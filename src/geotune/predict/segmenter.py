@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -119,10 +120,12 @@ class Segmenter:
 
     def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 16,
                         engine: str = "auto", output: str = "class", proba_class: int | None = None,
-                        overlap: float | None = None, progress: bool | None = None, **_: Any) -> Path:
+                        overlap: float | None = None, progress: bool | None = None, crossline: bool = False,
+                        **_: Any) -> Path:
         """Predict ``input`` (.sgy/.segy, .npy/.npz, .tif) into ``out``; the output kind follows ``out``'s
         extension (.sgy needs a SEG-Y input, .tif a GeoTIFF input, .npy any). ``output``: ``class`` or
-        ``proba`` (probability of ``proba_class``, default the last class)."""
+        ``proba`` (probability of ``proba_class``, default the last class). ``crossline=True`` (3D SEG-Y)
+        also predicts every crossline and averages both directions' probabilities."""
         from ..data import seismic
 
         if engine == "onnx":
@@ -147,15 +150,17 @@ class Segmenter:
             if self.in_chans != 1:
                 raise DataError(f"has 1 channel (amplitude) but the model was trained on {self.in_chans}", input)
             norm = self._normaliser(input)
+            if crossline:
+                if info.kind != "3d":
+                    raise DataError("crossline prediction needs a 3D inline/crossline grid; " + info.note, input)
+                with tempfile.TemporaryDirectory(prefix=".geotune-xl-", dir=out.parent if out.parent.exists() else None) as tmp:
+                    yield_values = self._both_directions(input, info, norm, Path(tmp), progress, **options)
+                    return self._write_segy_or_npy(input, out, info, yield_values, output)
             sections = (section for _, section in seismic.iter_sections(input, info))
             values = (self._section_values(s, norm, **options) for s in _progress(sections, info.n_sections, progress))
-            if suffix in (".sgy", ".segy"):
-                return seismic.write_segy_like(input, out, values)
-            if suffix == ".npy":
-                shape = (info.n_sections, info.n_samples, info.shape[1] if info.kind == "3d" else info.n_traces)
-                return _write_npy(out, shape, output, values)
-            raise DataError("for a SEG-Y input write .sgy or .npy", out)
+            return self._write_segy_or_npy(input, out, info, values, output)
         if input.suffix.lower() in (".tif", ".tiff"):
+
             return self._predict_raster(input, out, **options)
         array = seismic.read_array(input)
         images = self._check_channels(np.asarray(array)[None] if array.ndim == 2 else array, input)
@@ -166,6 +171,43 @@ class Segmenter:
                   for image in _progress(images, len(images), progress))
         shape = images.shape[2:] if array.ndim == 2 else (images.shape[0],) + images.shape[2:]  # same shape out
         return _write_npy(out, shape, output, values)
+
+    @staticmethod
+    def _write_segy_or_npy(input: Path, out: Path, info, values, output: str) -> Path:
+        from ..data import seismic
+
+        suffix = out.suffix.lower()
+        if suffix in (".sgy", ".segy"):
+            return seismic.write_segy_like(input, out, values)
+        if suffix == ".npy":
+            shape = (info.n_sections, info.n_samples, info.shape[1] if info.kind == "3d" else info.n_traces)
+            return _write_npy(out, shape, output, values)
+        raise DataError("for a SEG-Y input write .sgy or .npy", out)
+
+    def _both_directions(self, input: Path, info, norm, tmp: Path, progress, output: str, proba_class: int,
+                         batch_size: int, overlap: float) -> Iterator[np.ndarray]:
+        """Inline then crossline probabilities summed in a disk-backed array (RAM stays one section)."""
+        from ..data import seismic
+
+        fn = torch_predict_fn(self.model)
+        k = len(self.classes)
+        total = np.lib.format.open_memmap(tmp / "proba.npy", mode="w+", dtype=np.float32,
+                                          shape=(len(info.ilines), k, info.n_samples, len(info.xlines)))
+        n_sections = len(info.ilines) + len(info.xlines)
+        passes = ((axis, section) for axis in ("inline", "crossline")
+                  for _, section in seismic.iter_sections(input, info, axis))
+        counters = {"inline": 0, "crossline": 0}
+        for axis, section in _progress(passes, n_sections, progress):
+            proba = predict_tiled(fn, norm(section)[None], self.window, k, overlap, batch_size)
+            index = counters[axis]
+            if axis == "inline":
+                total[index] = proba
+            else:
+                total[:, :, :, index] += proba.transpose(2, 0, 1)  # (k, sample, inline) -> (inline, k, sample)
+            counters[axis] += 1
+        for index in range(len(info.ilines)):
+            proba = total[index] / 2
+            yield proba[proba_class].astype(np.float32) if output == "proba" else proba.argmax(0).astype(np.uint8)
 
     def _predict_raster(self, input: Path, out: Path, output: str, proba_class: int, batch_size: int,
                         overlap: float) -> Path:

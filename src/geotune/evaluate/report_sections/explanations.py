@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import gradcam, overlay
+from ..explain import overlay
 from . import validation
 from .markup import array_png, card, esc
 
@@ -15,12 +15,17 @@ def applies(run) -> bool:
     return run.kind == "classify" and run.model_dir is not None and validation.load(run) is not None
 
 
+def chosen(val, limit: int) -> np.ndarray:
+    """The first ``limit`` validation samples of each class."""
+    return np.concatenate([np.flatnonzero(val.y == i)[:limit] for i in range(len(val.model.classes))]).astype(int)
+
+
 def render(run) -> list[tuple[str, str]]:
     val = validation.load(run)
     predicted = val.proba.argmax(1)
     classes = val.model.classes
-    picks = np.concatenate([np.flatnonzero(val.y == i)[: run.max_examples] for i in range(len(classes))]).astype(int)
-    heat = gradcam(val.model.model, val.samples.x[picks], targets=predicted[picks])
+    picks = chosen(val, run.max_examples)
+    heat = val.heat(picks)
     parts = ["<p>Red marks the regions whose features pushed the model towards the class it predicted.</p>"]
     for i, name in enumerate(classes):
         cards = "".join(card(array_png(overlay(val.samples.x[k], h)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import as_rgb, gradcam, overlay
+from ..explain import as_rgb, overlay
 from . import validation
 from .markup import array_png, card, esc
 
@@ -15,14 +15,24 @@ def applies(run) -> bool:
     return run.kind == "classify" and run.model_dir is not None and validation.load(run) is not None
 
 
+def chosen(val, limit: int) -> np.ndarray:
+    """Misclassified validation samples, most confident first."""
+    predicted = val.proba.argmax(1)
+    wrong = np.flatnonzero(predicted != val.y)
+    return wrong[np.argsort(-val.proba[wrong, predicted[wrong]], kind="stable")][:limit]
+
+
 def render(run) -> list[tuple[str, str]]:
+    from . import explanations
+
     val = validation.load(run)
     predicted = val.proba.argmax(1)
     wrong = np.flatnonzero(predicted != val.y)
     if not len(wrong):
         return [(TITLE, f"<p>No mistakes on the {len(val.y)} validation samples.</p>")]
-    order = wrong[np.argsort(-val.proba[wrong, predicted[wrong]], kind="stable")][: run.max_mistakes]
-    heat = gradcam(val.model.model, val.samples.x[order], targets=predicted[order])
+    order = chosen(val, run.max_mistakes)
+    val.wanted.update(int(i) for i in explanations.chosen(val, run.max_examples))
+    heat = val.heat(order)
     classes = val.model.classes
     cards = []
     for k, h in zip(order, heat):

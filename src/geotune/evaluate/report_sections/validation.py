@@ -6,7 +6,7 @@ samples the model was validated on, so examples and mistakes shown are ones it n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,19 @@ class Validation:
     proba: np.ndarray
     train_counts: dict[str, int]
     val_counts: dict[str, int]
+    wanted: set = field(default_factory=set)  # samples some section will explain
+    _heat: dict = field(default_factory=dict)
+
+    def heat(self, indices) -> np.ndarray:
+        """Grad-CAM maps (for the predicted class) of validation samples ``indices``, computed in one pass
+        for every sample any section asked for, so the model runs backwards once per report."""
+        from ..explain import gradcam
+
+        todo = sorted((self.wanted | {int(i) for i in indices}) - set(self._heat))
+        if todo:
+            maps = gradcam(self.model.model, self.samples.x[todo], targets=self.proba[todo].argmax(1))
+            self._heat.update(zip(todo, maps))
+        return np.stack([self._heat[int(i)] for i in indices]) if len(indices) else np.zeros((0, 1, 1))
 
 
 def find_path(value: str | None, run) -> Path | None:

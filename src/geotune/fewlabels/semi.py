@@ -1,0 +1,80 @@
+"""Semi-supervised learning from unlabelled data: confident pseudo-labels by self-training.
+
+A few-shot head trained on the labelled features labels the unlabelled features; those above a
+confidence threshold (and at most ``max_ratio`` times the labelled count per class, so one easy
+class cannot swamp the rest) join the labelled set, weighted by their confidence, and the head is
+refitted for a second round.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .fewshot import fit_fewshot
+
+DEFAULT_THRESHOLD = 0.9
+
+
+def pseudo_label(train_features, train_y, unlabelled_features, threshold: float = DEFAULT_THRESHOLD,
+                 max_ratio: float = 10.0, rounds: int = 2, seed: int = 0, n_classes: int | None = None):
+    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences) of the accepted samples."""
+    x = np.asarray(train_features, dtype=np.float64)
+    y = np.asarray(train_y, dtype=np.int64)
+    u = np.asarray(unlabelled_features, dtype=np.float64)
+    n_classes = n_classes or int(y.max()) + 1
+    cap = np.maximum(1, np.ceil(max_ratio * np.bincount(y, minlength=n_classes))).astype(int)
+    chosen = np.zeros(0, dtype=np.int64)
+    labels = np.zeros(0, dtype=np.int64)
+    confidence = np.zeros(0)
+    for _ in range(rounds):
+        fx = np.concatenate([x, u[chosen]])
+        fy = np.concatenate([y, labels])
+        fw = np.concatenate([np.ones(len(y)), confidence])
+        head = fit_fewshot(fx, fy, weights=fw, methods=("logistic-pt",), reference=u, seed=seed, n_classes=n_classes)
+        proba = head.predict_proba(u)
+        guess, conf = proba.argmax(1), proba.max(1)
+        keep = []
+        for c in range(n_classes):
+            candidates = np.where((guess == c) & (conf >= threshold))[0]
+            keep.append(candidates[np.argsort(-conf[candidates], kind="stable")][:cap[c]])
+        chosen = np.sort(np.concatenate(keep)).astype(np.int64)
+        labels, confidence = guess[chosen], conf[chosen]
+    return chosen, labels, confidence
+
+
+def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling: str | None = None):
+    """The `--unlabelled` hook of the linear-probe strategy: (features, labels, weights) of the confident
+    pseudo-labelled samples; writes RUN/unlabelled.json with how many were read and used."""
+    import torch
+
+    from .._atomic import atomic_file
+    from ..data.samples import load_samples
+    from ..errors import DataError
+    from ..finetune.classify import _fingerprint
+    from ..finetune.features import cache_key, cached_features
+    from ..models.backbones import spec_for
+
+    size = cfg.image_size or spec_for(cfg.backbone).input_size
+    channels = int(model.normalize.mean.shape[1])
+    samples = load_samples(cfg.unlabelled, image_size=size, require_labels=False, scaling=scaling,
+                           channels=channels)
+    if samples.channels != channels:
+        raise DataError(f"has {samples.channels} channel(s) but the labelled data has {channels}", cfg.unlabelled)
+    cache_dir = Path(run_dir) / "cache" if run_dir is not None else None
+    key = cache_key(cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
+    features = cached_features(model, samples.x, cache_dir, key, progress="features of the unlabelled data")
+    threshold = float(cfg.extra.get("pseudo_threshold", DEFAULT_THRESHOLD))
+    y = np.asarray(train_y)
+    n_classes = int(model.head.out_features) if hasattr(model.head, "out_features") else int(y.max()) + 1
+    index, labels, confidence = pseudo_label(train_features.numpy(), y, features.numpy(), threshold,
+                                             seed=cfg.seed, n_classes=n_classes)
+    info = {"source": str(cfg.unlabelled), "n_unlabelled": len(samples), "n_used": int(len(index)),
+            "threshold": threshold, "used_per_class": np.bincount(labels, minlength=n_classes).tolist()}
+    if run_dir is not None:
+        with atomic_file(Path(run_dir) / "unlabelled.json") as handle:
+            json.dump(info, handle, indent=2)
+    return (features[torch.from_numpy(index)].float(), labels.astype(np.int64),
+            confidence.astype(np.float32))

@@ -1,0 +1,150 @@
+"""Predict an uploaded file with a run's model: images and arrays (classify), sections (segment), logs CSV.
+
+Everything the user sent is checked before a model sees it; what cannot be read becomes a
+``DataError`` whose message the page shows as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data.images import IMAGE_SUFFIXES
+from ..errors import DataError, GeotuneError
+
+ARRAY_SUFFIXES = {".npy"}
+SEGY_SUFFIXES = {".sgy", ".segy"}
+TABLE_SUFFIXES = {".csv"}
+MAX_SAMPLES = 16  # predictions shown per upload (a page, not a batch job)
+ACCEPTS = {
+    "classify": IMAGE_SUFFIXES | ARRAY_SUFFIXES,
+    "segment": ARRAY_SUFFIXES | SEGY_SUFFIXES,
+    "logs": TABLE_SUFFIXES,
+}
+
+
+@dataclass
+class Sample:
+    name: str
+    predicted: str
+    probabilities: dict[str, float]
+    pictures: dict[str, bytes] = field(default_factory=dict)  # caption -> PNG
+
+
+@dataclass
+class Result:
+    run: str
+    task: str
+    filename: str
+    samples: list[Sample]
+    n_total: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"run": self.run, "task": self.task, "file": self.filename, "n_predictions": self.n_total,
+                "notes": self.notes,
+                "predictions": [{"name": s.name, "predicted": s.predicted, "probabilities": s.probabilities}
+                                for s in self.samples]}
+
+
+def safe_suffix(filename: str) -> str:
+    """The upload's extension, lower case; the name itself is never used as a path."""
+    suffix = Path(filename.replace("\\", "/")).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
+
+
+def predict_upload(model, task: str, run_name: str, filename: str, payload: bytes) -> Result:
+    suffix = safe_suffix(filename)
+    accepted = ACCEPTS.get(task)
+    if accepted is None:
+        raise DataError(f"run {run_name} is a {task} run; the web app predicts with classify, segment and logs runs")
+    if suffix not in accepted:
+        raise DataError(f"{task} models take {', '.join(sorted(accepted))} files, not {suffix or 'a file without extension'}",
+                        filename)
+    if not payload:
+        raise DataError("the uploaded file is empty", filename)
+    with tempfile.TemporaryDirectory(prefix="geotune-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(payload)
+        handler = {"classify": _classify, "segment": _segment, "logs": _logs}[task]
+        try:
+            return handler(model, run_name, filename, path)
+        except GeotuneError as exc:  # name the user's file, not the temporary copy
+            raise DataError(str(exc).replace(str(path), filename)) from None
+
+
+def _load_npy(path: Path, filename: str) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"is not a readable .npy array ({str(exc)[:120]})", filename) from exc
+    if not np.issubdtype(array.dtype, np.number) or array.ndim < 2:
+        raise DataError(f"holds a {array.ndim}-D {array.dtype} array; expected an image-like numeric array", filename)
+    return array
+
+
+def _classify(model, run_name: str, filename: str, path: Path) -> Result:
+    from ..evaluate.explain import as_rgb, gradcam, overlay
+    from ..evaluate.report_sections.markup import array_png
+
+    if path.suffix == ".npy":
+        array = _load_npy(path, filename)
+        if array.ndim == 2:  # one section or patch
+            np.save(path, array[None])
+    samples = model.read(path)
+    total = len(samples)
+    shown = samples.subset(range(min(total, MAX_SAMPLES)))
+    proba = model.predict_proba(shown, engine="torch")
+    predicted = proba.argmax(1)
+    heat = gradcam(model.model, shown.x, targets=predicted)
+    out = []
+    for i in range(len(shown)):
+        name = filename if total == 1 else f"{filename}[{i}]"
+        out.append(Sample(name, model.classes[predicted[i]],
+                          {c: round(float(p), 4) for c, p in zip(model.classes, proba[i])},
+                          {"input": array_png(as_rgb(shown.x[i])),
+                           "where it looked (Grad-CAM)": array_png(overlay(shown.x[i], heat[i]))}))
+    notes = [f"showing the first {MAX_SAMPLES} of {total} samples"] if total > MAX_SAMPLES else []
+    return Result(run_name, "classify", filename, out, total, notes)
+
+
+def _segment(model, run_name: str, filename: str, path: Path) -> Result:
+    from ..evaluate.report_sections.segment import section_panel_png
+
+    if path.suffix in SEGY_SUFFIXES:
+        from ..data.seismic import read_sections
+
+        sections = read_sections(path)
+    else:
+        sections = _load_npy(path, filename)
+    sections = np.asarray(sections, dtype=np.float32)
+    if sections.ndim == 2:
+        sections = sections[None]
+    total = len(sections)
+    chosen = sections[:1]
+    proba = model.predict_proba(chosen)
+    classes = list(model.classes)
+    labels = proba.argmax(1)[0]
+    share = {c: round(float((labels == k).mean()), 4) for k, c in enumerate(classes)}
+    picture = section_panel_png(chosen[0] if chosen.ndim == 3 else chosen[0, 0], labels, classes)
+    sample = Sample(f"{filename} section 0", max(share, key=share.get), share, {"section and prediction": picture})
+    notes = ["probabilities here are the share of the section's pixels given each class"]
+    if total > 1:
+        notes.append(f"showing the first of {total} sections")
+    return Result(run_name, "segment", filename, [sample], total, notes)
+
+
+def _logs(model, run_name: str, filename: str, path: Path) -> Result:
+    proba = model.predict_proba(path)
+    classes = list(model.classes)
+    predicted = proba.argmax(1)
+    rows = [Sample(f"row {i + 1}", classes[predicted[i]], {c: round(float(p), 4) for c, p in zip(classes, proba[i])})
+            for i in range(min(len(proba), MAX_SAMPLES))]
+    notes = [f"showing the first {MAX_SAMPLES} of {len(proba)} rows"] if len(proba) > MAX_SAMPLES else []
+    share = {c: int((predicted == k).sum()) for k, c in enumerate(classes)}
+    notes.append("facies counts over all rows: " + ", ".join(f"{c} {n}" for c, n in share.items()))
+    return Result(run_name, "logs", filename, rows, len(proba), notes)

@@ -1,0 +1,89 @@
+"""Few-shot heads, pseudo-labels, noise detection and pool ranking on small synthetic feature sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geotune.fewlabels.active import k_center, rank_pool, uncertainty
+from geotune.fewlabels.fewshot import LINEAR_METHODS, fit_fewshot
+from geotune.fewlabels.noise import suspect_scores
+from geotune.fewlabels.semi import pseudo_label
+
+
+def clusters(n_per_class, n_classes=3, dim=16, spread=0.6, seed=0):
+    """Non-negative (post-activation-like) features around well-separated class centres."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 3, (n_classes, dim))
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    x = np.maximum(centres[y] + rng.normal(0, spread, (len(y), dim)), 0)
+    return x, y
+
+
+def test_fewshot_picks_by_validation_and_classifies_new_samples():
+    x, y = clusters(6)
+    test_x, test_y = clusters(30, seed=0)[0][::-1], clusters(30, seed=0)[1][::-1]
+    head = fit_fewshot(x, y, views=[x + 0.01], seed=0)
+    assert set(head.scores) == {"prototype-pt", "logistic-pt", "logistic"}
+    assert head.scores[head.method] == max(head.scores.values())
+    assert (head.predict(test_x) == test_y).mean() > 0.9
+    assert np.allclose(head.predict_proba(test_x).sum(1), 1)
+
+
+def test_one_sample_per_class_uses_the_prototype():
+    x, y = clusters(1)
+    head = fit_fewshot(x, y)
+    assert head.method == "prototype-pt" and head.scores == {}
+    assert (head.predict(x) == y).all()
+
+
+@pytest.mark.parametrize("method", LINEAR_METHODS)
+def test_linear_methods_export_exactly_as_a_linear_layer(method):
+    x, y = clusters(5, n_classes=2 if method == "logistic" else 3)
+    head = fit_fewshot(x, y, methods=(method,))
+    weight, bias = head.linear_weights()
+    logits = x @ weight.T + bias
+    assert np.array_equal(logits.argmax(1), head.predict(x))
+    assert np.allclose(logits - logits.max(1, keepdims=True), head.decision(x) - head.decision(x).max(1, keepdims=True))
+
+
+def test_pseudo_labels_are_confident_correct_and_capped():
+    x, y = clusters(3)
+    u, u_y = clusters(40, seed=0)
+    index, labels, confidence = pseudo_label(x, y, u + 0.0, threshold=0.8, max_ratio=5)
+    assert len(index) > 0 and (confidence >= 0.8).all()
+    assert (labels == u_y[index]).mean() > 0.95
+    assert np.bincount(labels).max() <= 15  # 5 x 3 labelled per class
+
+
+def test_noise_detector_finds_flipped_labels_and_downweights_them():
+    x, y = clusters(20, spread=0.4)
+    rng = np.random.default_rng(1)
+    flipped = rng.choice(len(y), 6, replace=False)
+    given = y.copy()
+    given[flipped] = (given[flipped] + 1) % 3
+    found = suspect_scores(x, given)
+    top = np.argsort(-found["score"])[:6]
+    assert np.isin(flipped, top).mean() >= 0.8
+    assert found["weight"][flipped].mean() < 0.5
+    assert (found["weight"][~found["suspect"]] == 1).all()
+
+
+def test_uncertainty_and_ranking():
+    proba = np.array([[0.98, 0.01, 0.01], [0.4, 0.35, 0.25], [0.5, 0.5, 0.0], [0.9, 0.05, 0.05]])
+    assert uncertainty(proba).argmax() == 2
+    assert uncertainty(proba, "entropy").argmax() == 1
+    chosen, score = rank_pool(proba, n=2, method="margin")
+    assert chosen.tolist() == [2, 1] and score[0] >= score[1]
+
+
+def test_diverse_avoids_near_duplicates():
+    # 10 near-identical uncertain samples and 3 distinct, slightly less uncertain ones
+    embeddings = np.vstack([np.tile([1.0, 0, 0], (10, 1)) + 1e-3 * np.arange(10)[:, None],
+                            [[0, 1.0, 0], [0, 0, 1.0], [1.0, 1.0, 1.0]]])
+    proba = np.vstack([np.tile([0.5, 0.5], (10, 1)), np.tile([0.6, 0.4], (3, 1))])
+    margin, _ = rank_pool(proba, embeddings, 3, "margin")
+    diverse, _ = rank_pool(proba, embeddings, 3, "diverse")
+    assert (margin < 10).all()
+    assert (diverse >= 10).sum() >= 2
+    assert len(set(k_center(embeddings, np.arange(13), 4, 0))) == 4
