@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CACHE = Path.home() / ".cache" / "geotune" / "fewlabels"
+CACHE = Path(os.environ.get("GEOTUNE_FEWLABELS_CACHE", Path.home() / ".cache" / "geotune" / "fewlabels"))
 
 
 def features(npz: Path, size: int, flip: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -19,9 +20,14 @@ def features(npz: Path, size: int, flip: bool = False) -> tuple[np.ndarray, np.n
     from geotune.models.classifier import build_classifier
 
     torch.set_num_threads(2)
-    archive = np.load(npz)
-    y, names = archive["y"].astype(np.int64), [str(n) for n in archive["class_names"]]
     key = cache_key("fewlabels-bench", npz.name, size, flip)
+    labels = CACHE / f"labels-{npz.stem}.npz"  # labels beside the features: a cached run needs no data folder
+    if not labels.is_file():
+        archive = np.load(npz)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(labels, y=archive["y"], class_names=archive["class_names"])
+    archive = np.load(labels)
+    y, names = archive["y"].astype(np.int64), [str(n) for n in archive["class_names"]]
     if (CACHE / f"features-{key}.safetensors").is_file():
         from safetensors.torch import load_file
 

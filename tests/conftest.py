@@ -53,3 +53,12 @@ def tiny_run(tiny_patches, tmp_path_factory) -> Path:
     finetune(tiny_patches["train_data"], out, labels=tiny_patches["train_labels"], image_size=32, epochs=8,
              batch_size=16)
     return out
+
+
+def pytest_configure(config):
+    # Under pytest-xdist each worker gets one thread: two workers on two cores with two threads each
+    # oversubscribe the CPU and make training steps several times slower.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)

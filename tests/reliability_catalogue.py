@@ -159,6 +159,10 @@ def manifest_absolute(d):
     return _manifest(d, "img/0.png,a\n/etc/hostname,b\n")
 
 
+def manifest_extra_values(d):
+    return _manifest(d, "img/0.png,a\nimg/1.png,b,surplus\n")
+
+
 def _arrays(d: Path, x, y, pickled=False) -> list[str]:
     np.save(d / "x.npy", x, allow_pickle=pickled)
     np.save(d / "y.npy", y, allow_pickle=True)
@@ -327,6 +331,8 @@ CASES: list[Case] = [
          "line 3: path '../outside.png' points outside the manifest's folder", "m.csv"),
     Case("manifest-absolute", "CSV manifest with an absolute path /etc/hostname", manifest_absolute, DATA,
          "line 3: path '/etc/hostname' points outside the manifest's folder", "m.csv"),
+    Case("manifest-extra-values", "CSV manifest row with more values than the header", manifest_extra_values, DATA,
+         "line 3: more values than the header has columns", "m.csv"),
     Case("arrays-count-mismatch", "4 samples in x.npy, 3 labels in y.npy", count_mismatch, DATA,
          "has 3 labels but the data has 4 samples", "y.npy"),
     Case("arrays-nan", "x.npy with one NaN", nan_values, DATA, "contains NaN or Inf values .*first at index 2",
@@ -427,45 +433,60 @@ file or folder is left; and, for planted pickles, that the payload never ran. Ro
 """
 
 OUTRO = """
-## Crash safety (`tests/test_reliability_runs.py`)
+## Crash safety (`tests/test_reliability_runs.py`, `tests/test_reliability_atomic.py`)
 
 - **kill -9 and `--resume`**: `python -m geotune train` (linear probe, 32 px, `make_patches(8, 32, 0)`,
-  seed 7, 60 epochs, batch 2) runs in a subprocess and is killed with SIGKILL once
-  `RUN/checkpoints/last.ckpt` exists and before the run ends; `train --resume` finishes it. Its
-  confusion matrix equals an uninterrupted run with the same seed, and accuracy, macro F1, log loss and
-  ECE agree within an absolute **1e-5** (the epoch order is seeded by (seed, epoch), so the resumed epochs
-  see the same batches).
-- **atomic model directory**: the killed run leaves no `RUN/model` and no `.model.tmp-*` folder.
-- **full disk**: the run folder sits on a small tmpfs (`mount -t tmpfs -o size=…`; skipped with a message
-  where mounting is not permitted) that holds one model but not two; retraining into it exits 2 with one
-  line (`could not write: …`) and the previous model directory is byte-for-byte intact, with no
-  temporary folder left.
+  seed 7, 30 epochs, batch 8) runs in a subprocess and is sent SIGKILL once `RUN/checkpoints/last.ckpt`
+  exists; `train --resume` then finishes it, and its confusion matrix must equal an uninterrupted run's
+  (same seed, CPU) with accuracy, macro F1, log loss and ECE within an absolute **1e-5** (the epoch order
+  is seeded by (seed, epoch), so resumed epochs see the same batches). **Currently failing (open bug
+  below)**: `last.ckpt` is written only when training ends, so there is nothing to resume from; the test
+  is `xfail(strict=True)` and turns green when that is fixed.
+- **atomic model directory**: a writer killed with SIGKILL inside `atomic_dir` leaves the previous model
+  byte-for-byte intact and loadable; its orphaned `.model.tmp-PID-*` folder is removed by the next write to
+  that target (a live writer's folder is left alone).
+- **full disk**: the run folder sits on a tmpfs (`mount -t tmpfs -o size=…`; skipped with a message where
+  mounting is not permitted) with room for one model but not two; retraining into it exits 2 with one line
+  (`RUN/model: could not write: weights.safetensors: … No space left on device …`), the previous model
+  directory is byte-for-byte intact and no temporary folder is left. The same holds for a file-size limit
+  (RLIMIT_FSIZE in a subprocess, `File too large`).
 
 ## Untrusted files
 
 - Models load from safetensors and JSON only (tree models from skops / booster JSON); `modeldir.load_config`
-  refuses any pickle-capable suffix and any file starting with a pickle opcode, before reading anything
-  else (catalogue rows `model-*`), and `.npy` inputs load with `allow_pickle=False` (`npy-pickle`).
-- A pickle planted as `RUN/checkpoints/last.ckpt` is not executed on `--resume` (Lightning loads with
-  `weights_only=True`); see the open bug below for how it is reported.
+  refuses any pickle-capable suffix and any other file starting with a pickle opcode before reading anything
+  (catalogue rows `model-*`; the planted payloads would create a file, and the tests check it never appears).
+  `.npy` inputs load with `allow_pickle=False` (`npy-pickle`).
+- Checkpoints load with `weights_only=True`: a pickle planted as `RUN/checkpoints/last.ckpt` is not executed
+  on `--resume` (see the open bug for how it is reported).
 
 ## Reproducibility
 
-The same seed and data give identical metrics on CPU, and `geotune train --config RUN/model/config.json`
-replays a run (the config's `train` block) to the same confusion matrix and metrics (within 1e-5).
+The same seed and data give identical metrics on CPU: `geotune train --config RUN/model/config.json --out
+OTHER` replays a run (the config's `train` block) to the same confusion matrix, with accuracy, macro F1, log
+loss and ECE within 1e-5.
 
 ## Fuzzing (`tests/test_fuzz_readers.py`)
 
-Hypothesis (derandomized, 25–40 examples each, `deadline=None`) feeds mutated and generated input to every
-reader: CSV image manifests, `.npy` files, image files, LAS text, SEG-Y binary headers, log CSV tables and
-GeoTIFF headers. Each must return a result or raise geotune's own `GeotuneError`, never anything else.
+Hypothesis (derandomized, 30 examples each, `deadline=None`) feeds generated and mutated input to every
+reader: CSV image manifests, `.npy` files, image files, LAS text, log CSV tables, SEG-Y binary and trace
+headers, and GeoTIFF headers. Each must return a result or raise geotune's own `GeotuneError`, never
+anything else.
 
-## Open bugs found by these tests
+## Bugs these tests found
 
-- `--resume` with an unreadable or planted-pickle `RUN/checkpoints/last.ckpt` is refused safely by torch, but
-  the `_pickle.UnpicklingError` (or `RuntimeError` for a truncated file) escapes as a traceback with exit 1,
-  instead of a `ModelError` naming the checkpoint with exit 2 (`finetune/trainer.py` `resume_checkpoint` /
-  `finetune/classify.py` `_fit`). The test is `xfail(strict=True)`.
+- Fixed: a disk that fills up (or a file-size limit) while `weights.safetensors` is written raised
+  safetensors' `SafetensorError` with a traceback; `modeldir` now turns it into the same one-line
+  "could not write" error as any other write failure.
+- Fixed: a CSV manifest row with more values than its header raised `TypeError`; it is now a `DataError`
+  naming the line.
+- Fixed: a model write killed by SIGKILL left a `.model.tmp-*` folder forever; the next write removes it.
+- Open: `finetune/trainer.py` `make_trainer` uses `ModelCheckpoint(save_top_k=0, save_last=True)`; under
+  Lightning 2.6 `last.ckpt` is saved only when a top-k checkpoint was saved in the same epoch, so it is
+  written only when training ends and a killed run cannot be resumed.
+- Open: `--resume` with a planted-pickle `RUN/checkpoints/last.ckpt` is refused safely by torch, but the
+  `_pickle.UnpicklingError` escapes as a traceback with exit 1 instead of a `ModelError` naming the
+  checkpoint with exit 2 (`finetune/trainer.py` `resume_checkpoint` / `finetune/classify.py` `_fit`).
 """
 
 

@@ -52,3 +52,21 @@ def running_server(runs, **options):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def untrained_segmenter_run(folder, data: str | None = None, labels: str | None = None):
+    """A valid segment model directory with random weights (a U-Net on EfficientNet-Lite0, 32 px windows)."""
+    import torch
+
+    from geotune import modeldir
+    from geotune.data import seismic
+    from geotune.models.segmentation import build_segmentation_model
+
+    torch.manual_seed(0)
+    classes = ["background", "fault", "salt"]
+    model = build_segmentation_model("tf_efficientnet_lite0", len(classes), 1, "unet")
+    config = {"task": "segment", "backbone": "tf_efficientnet_lite0", "arch": "unet", "in_chans": 1,
+              "classes": classes, "image_size": 32, "overlap": 0.5, "normalisation": seismic.normalisation_spec(99.0),
+              "train": {"data": data, "labels": labels, "out": str(folder)}}
+    modeldir.save(folder / "model", config, model.state_dict(), {"mean_iou": 0.3})
+    return folder

@@ -180,3 +180,42 @@ def test_gradcam_points_at_the_evidence_for_the_class_asked_about():
     assert heat0.shape == (16, 16) and 0 <= heat0.min() and heat0.max() <= 1
     assert heat0[:8, :8].mean() > 0.9 and heat0[8:, 8:].mean() < 0.1
     assert heat1[8:, 8:].mean() > 0.9 and heat1[:8, :8].mean() < 0.1
+
+
+def test_prospect_report_remakes_the_map_from_the_layers_and_says_when_it_cannot(tmp_path):
+    from geotune.prospect.synthetic import make_synthetic_area
+
+    area = make_synthetic_area(tmp_path / "area", shape=(24, 30), n_deposits=12, seed=1)
+    run = tmp_path / "wofe"
+    assert main(["prospect", "fit", "--layers", str(area["fault_dist"]), str(area["anomaly"]),
+                 "--deposits", str(area["deposits"]), "--cv-blocks", "0", "--out", str(run)]) == 0
+    out = tmp_path / "p.html"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    page, text = _parse(out)
+    assert page.titles == ["Run", "Scores", "Prospectivity"]
+    section = text.split("<h2>Prospectivity</h2>", 1)[1]
+    assert section.count("data:image/png;base64,") == 2 and "could not be remade" not in section
+    area["anomaly"].unlink()
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    section = out.read_text(encoding="utf-8").split("<h2>Prospectivity</h2>", 1)[1]
+    assert "could not be remade" in section and "anomaly.tif" in section
+    assert section.count("data:image/png;base64,") == 1  # the success-rate curves need only the model
+
+
+def test_segment_report_draws_sections_beside_truth_and_prediction(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from serve_helpers import untrained_segmenter_run
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "sections.npy", rng.normal(size=(5, 32, 40)).astype(np.float32))
+    np.save(tmp_path / "labels.npy", rng.integers(0, 3, (5, 32, 40)).astype(np.uint8))
+    run = untrained_segmenter_run(tmp_path / "seg", str(tmp_path / "sections.npy"), str(tmp_path / "labels.npy"))
+    out = tmp_path / "s.html"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    page, text = _parse(out)
+    assert page.titles == ["Run", "Scores", "Predicted sections"]
+    assert "Sections 0, 2, 4 of the 5" in text
+    assert text.split("<h2>Predicted sections</h2>", 1)[1].count("data:image/png;base64,") == 3

@@ -147,3 +147,35 @@ def test_a_plan_run_cannot_predict_and_reports_are_served(app):
     assert status == 400 and "is a plan run" in json.loads(body)["error"]
     status, _, page = _request(f"{server.url}run/{_run_number(server, 'plan')}/report")
     assert status == 200 and "Ranked sites (2)" in page.decode()
+
+
+def test_cli_says_so_in_one_line_when_the_port_is_taken(tmp_path, capsys):
+    from geotune.cli import main
+
+    untrained = tmp_path / "runs"
+    untrained.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", str(untrained), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"cannot listen on 127.0.0.1:{port}" in err[0]
+
+
+def test_a_seismic_section_gets_its_class_shares_and_a_picture(tmp_path):
+    from geotune import load_model
+    from serve_helpers import untrained_segmenter_run
+
+    run = untrained_segmenter_run(tmp_path / "faults")
+    section = np.random.default_rng(0).normal(size=(40, 48)).astype(np.float32)
+    with running_server([run]) as server:
+        status, _, body = _request(f"{server.url}api/predict?run=0&name=inline.npy", data=_npy(section), method="POST")
+        assert status == 200, body
+        result = json.loads(body)
+        status, _, body = _request(f"{server.url}api/predict?run=0&name=inline.png", data=b"x", method="POST")
+        assert status == 400 and "segment models take .npy, .segy, .sgy files" in json.loads(body)["error"]
+    shares = result["predictions"][0]["probabilities"]
+    labels = load_model(run).predict(section[None])[0]
+    expected = {c: float((labels == k).mean()) for k, c in enumerate(["background", "fault", "salt"])}
+    assert shares == pytest.approx(expected, abs=1e-3)

@@ -41,7 +41,7 @@ def test_gradual_resume_restores_unfreeze_state_and_optimizer_groups(tiny_patche
     straight = finetune(tiny_patches["train_data"], tmp_path / "straight", epochs=3, **common)
     finetune(tiny_patches["train_data"], tmp_path / "resumed", epochs=2, **common)  # "interrupted" after 2
     ckpt = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
-    assert ckpt["epoch"] == 2
+    assert ckpt["epoch"] == 1  # saved at the end of the second epoch (0-based index)
     assert len(ckpt["optimizer_states"][0]["param_groups"]) == 1 + len(_module("gradual").groups)
     resumed = finetune(tiny_patches["train_data"], tmp_path / "resumed", epochs=3, resume=True, **common)
     a = json.loads((tmp_path / "straight" / "model" / "metrics.json").read_text())

@@ -117,6 +117,9 @@ def read_manifest(manifest: Path, image_size: int, require_labels: bool = True, 
         raise DataError(f"is not a readable CSV file ({exc})", manifest) from exc
     if not rows:
         raise DataError("has a header but no rows", manifest)
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # csv.DictReader files surplus values under the key None
+            raise DataError(f"line {number}: more values than the header has columns", manifest)
     columns = list(rows[0].keys())
     if "path" not in columns:
         raise DataError(f"needs a 'path' column (found: {', '.join(columns)})", manifest)

@@ -98,4 +98,5 @@ def write_report(path: str | os.PathLike, out: str | os.PathLike | None = None, 
     target = Path(out) if out else inspect_run(path).run_dir / "report.html"
     with atomic_file(target, "w", encoding="utf-8") as handle:
         handle.write(text)
+    target.chmod(0o644)  # a report is for sharing; the temporary file it came from was private
     return target

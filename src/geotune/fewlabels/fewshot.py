@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-METHODS = ("prototype-pt", "logistic-pt", "logistic")
+METHODS = ("logistic-pt", "prototype-pt", "logistic")  # ties go to the earlier one
 LINEAR_METHODS = ("prototype", "logistic")  # exactly expressible as one nn.Linear on raw features
 
 
@@ -123,6 +123,7 @@ def fit_fewshot(features, y, views=None, weights=None, methods=METHODS, referenc
     ``views``: augmented copies of ``features`` (same row order), used for training only. ``reference``:
     unlabelled features of the same data, used only to centre the power-normalised features.
     With one sample in some class nothing can be validated and the first method is used.
+    Note: on LANDMASS the power-normalised logistic head is the most reliable from 2 samples per class on.
     """
     from sklearn.model_selection import StratifiedKFold
 

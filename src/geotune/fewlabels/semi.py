@@ -1,9 +1,9 @@
 """Semi-supervised learning from unlabelled data: confident pseudo-labels by self-training.
 
-A few-shot head trained on the labelled features labels the unlabelled features; those above a
-confidence threshold (and at most ``max_ratio`` times the labelled count per class, so one easy
-class cannot swamp the rest) join the labelled set, weighted by their confidence, and the head is
-refitted for a second round.
+A head trained on the labelled features labels the unlabelled features; per class, the most confident
+ones (probability at least a threshold) join the labelled set weighted by their confidence, and the
+head is refitted. Over a few rounds the accepted number grows to ``max_ratio`` times the labelled
+count, with the same multiple for every class so the class balance of the labels is kept.
 """
 
 from __future__ import annotations
@@ -15,31 +15,38 @@ import numpy as np
 
 from .fewshot import fit_fewshot
 
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.5
 
 
 def pseudo_label(train_features, train_y, unlabelled_features, threshold: float = DEFAULT_THRESHOLD,
-                 max_ratio: float = 10.0, rounds: int = 2, seed: int = 0, n_classes: int | None = None):
-    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences) of the accepted samples."""
+                 max_ratio: float = 10.0, rounds: int = 4, seed: int = 0, n_classes: int | None = None):
+    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences) of the accepted samples.
+
+    Each round accepts, per class, the most confident unlabelled samples predicted as that class (at
+    least ``threshold``), up to a multiple of the labelled count that grows to ``max_ratio`` over the
+    rounds and is the same for every class, so the pseudo-labelled set keeps the labelled class balance
+    (easy majority-class samples would otherwise pull the boundary away from the rare class).
+    """
     x = np.asarray(train_features, dtype=np.float64)
     y = np.asarray(train_y, dtype=np.int64)
     u = np.asarray(unlabelled_features, dtype=np.float64)
     n_classes = n_classes or int(y.max()) + 1
-    cap = np.maximum(1, np.ceil(max_ratio * np.bincount(y, minlength=n_classes))).astype(int)
+    counts = np.bincount(y, minlength=n_classes)
+    present = np.where(counts > 0)[0]
     chosen = np.zeros(0, dtype=np.int64)
     labels = np.zeros(0, dtype=np.int64)
     confidence = np.zeros(0)
-    for _ in range(rounds):
+    for round_ in range(rounds):
         fx = np.concatenate([x, u[chosen]])
         fy = np.concatenate([y, labels])
         fw = np.concatenate([np.ones(len(y)), confidence])
         head = fit_fewshot(fx, fy, weights=fw, methods=("logistic-pt",), reference=u, seed=seed, n_classes=n_classes)
         proba = head.predict_proba(u)
         guess, conf = proba.argmax(1), proba.max(1)
-        keep = []
-        for c in range(n_classes):
-            candidates = np.where((guess == c) & (conf >= threshold))[0]
-            keep.append(candidates[np.argsort(-conf[candidates], kind="stable")][:cap[c]])
+        candidates = {c: np.where((guess == c) & (conf >= threshold))[0] for c in present}
+        ratio = min([max_ratio * (round_ + 1) / rounds] + [len(candidates[c]) / counts[c] for c in present])
+        keep = [candidates[c][np.argsort(-conf[candidates[c]], kind="stable")][:int(ratio * counts[c])]
+                for c in present]
         chosen = np.sort(np.concatenate(keep)).astype(np.int64)
         labels, confidence = guess[chosen], conf[chosen]
     return chosen, labels, confidence

@@ -24,7 +24,7 @@ from ..evaluate.metrics import classification_metrics, summarise_folds
 from ..models.backbones import spec_for
 from ..models.classifier import build_classifier
 from .calibration import fit_temperature
-from .features import cache_key, cached_features
+from .features import cache_key, cached_features, feature_device
 from .modules import EpochSeededSampler, FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
 from .trainer import make_trainer, resume_checkpoint
 
@@ -141,11 +141,7 @@ def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_i
     module = FineTuneModule(model, cfg.lr, cfg.optimizer, cfg.weight_decay, cfg.strategy, cfg.lr_decay,
                             cfg.unfreeze_every, cfg.seed, cfg.augment, class_weights)
     trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
-    model.eval()
-    with torch.no_grad():
-        logits = torch.cat([model(b[0].float().contiguous(memory_format=torch.channels_last))
-                            for b in DataLoader(val, batch_size=64)])
-    return logits, trainer
+    return _plain_logits(model, samples.x[val_idx]), trainer
 
 
 def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
@@ -162,14 +158,15 @@ def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, va
     train = TensorDataset(torch.from_numpy(train_idx), labels[train_idx], weights[train_idx])
     val = TensorDataset(torch.from_numpy(val_idx), labels[val_idx], torch.ones(len(val_idx)))
     trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
-    module.apply_unfreeze(max(0, trainer.current_epoch - 1))
-    model.eval()
+    module.inputs, module._cache, module._caches = None, None, {}  # free memory
+    return _plain_logits(model, samples.x[val_idx]), trainer
+
+
+def _plain_logits(model, x: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+    model.cpu().eval()
     with torch.no_grad():
-        module._ensure_cache()
-        logits = torch.cat([module.forward_indices(torch.from_numpy(val_idx[s:s + 256]))
-                            for s in range(0, len(val_idx), 256)])
-    module.inputs, module._cache = None, None  # free memory
-    return logits, trainer
+        return torch.cat([model(torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32))
+                                .contiguous(memory_format=torch.channels_last)) for s in range(0, len(x), batch_size)])
 
 
 def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
@@ -177,12 +174,13 @@ def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run
     cache_dir = run_dir / "cache" if run_dir is not None else None
     base_key = (cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
     progress = None if quiet else "computing backbone features once"
-    features = cached_features(model, samples.x, cache_dir, cache_key(*base_key), progress=progress)
+    device = feature_device(cfg.accelerator)
+    features = cached_features(model, samples.x, cache_dir, cache_key(*base_key), progress=progress, device=device)
     train_x, train_y, train_w = [features[train_idx]], [y[train_idx]], [sample_weight[train_idx]]
     for view in range(cfg.augment_views):
         seed = cfg.seed * 1000 + view + 1
         key = cache_key(*base_key, "view", seed, np.asarray(train_idx))
-        train_x.append(cached_features(model, samples.x[train_idx], cache_dir, key, augment_seed=seed))
+        train_x.append(cached_features(model, samples.x[train_idx], cache_dir, key, augment_seed=seed, device=device))
         train_y.append(y[train_idx])
         train_w.append(sample_weight[train_idx])
     if semi_supervised and cfg.unlabelled:

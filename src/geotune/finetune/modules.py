@@ -221,7 +221,7 @@ class CachedGradualModule(FineTuneModule):
         with torch.no_grad():
             for v, flip in enumerate(views):
                 for start in range(0, len(self.inputs), self.cache_batch):
-                    x = self.inputs[start:start + self.cache_batch].float()
+                    x = self.inputs[start:start + self.cache_batch].to(self.device).float()
                     x = self.model.normalize(x.flip(-1) if flip else x).contiguous(memory_format=torch.channels_last)
                     for index in range(deepest + 1):
                         if index in per_boundary:

@@ -18,8 +18,10 @@ def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs
     checkpoints = run_dir / "checkpoints"
     if not cfg.resume and checkpoints.exists():
         shutil.rmtree(checkpoints)  # a fresh run must not continue an old one by accident
-    callbacks = [ModelCheckpoint(dirpath=checkpoints, filename="epoch{epoch}", save_last=True, save_top_k=0,
-                                 every_n_epochs=1, auto_insert_metric_name=False), *extra_callbacks]
+    # One rolling checkpoint, rewritten after every epoch (without a monitor, top-1 is the latest epoch), so
+    # a run killed at any point resumes from its last finished epoch.
+    callbacks = [ModelCheckpoint(dirpath=checkpoints, filename="last", monitor=None, save_top_k=1,
+                                 every_n_epochs=1, enable_version_counter=False), *extra_callbacks]
     if cfg.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"))
     world = cfg.devices * cfg.num_nodes
@@ -54,8 +56,18 @@ def quiet_lightning() -> None:
 
 
 def resume_checkpoint(cfg: TrainConfig, run_dir: Path) -> str | None:
+    """The checkpoint to resume from, checked to load as tensors only (never unpickling code)."""
     last = run_dir / "checkpoints" / "last.ckpt"
     if cfg.resume and last.is_file():
+        import torch
+
+        from ..errors import ModelError
+
+        try:
+            torch.load(last, map_location="cpu", weights_only=True)
+        except Exception as exc:  # UnpicklingError for planted objects, RuntimeError/EOFError for torn files
+            raise ModelError(f"cannot resume from this checkpoint: it does not load as plain tensors "
+                             f"({type(exc).__name__}); delete it to start again", last) from exc
         return str(last)
     if cfg.resume:
         print(f"no checkpoint at {last}; starting from the beginning", file=sys.stderr)

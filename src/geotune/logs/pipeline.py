@@ -246,10 +246,16 @@ def fit(cfg: TrainConfig) -> dict:
     def run(train_idx, test_idx):
         train_idx = train_idx[y_all[train_idx] >= 0]
         e = new_engine()
-        e.cnn_options = dict(engine.cnn_options)
+        x = x_all
+        if cfg.model_type == "cnn":  # standardise with the training wells only
+            from . import cnn
+
+            _, mean, std = cnn.channels(frame.iloc[train_idx], spec, well, depth)
+            e.cnn_options.update(mean=list(map(float, mean)), std=list(map(float, std)))
+            x = e.inputs(frame)
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
-        e.fit(x_all[train_idx], y_all[train_idx], cfg, weights)
-        proba = e.proba(x_all[test_idx])
+        e.fit(x[train_idx], y_all[train_idx], cfg, weights)
+        proba = e.proba(x[test_idx])
         return smooth_proba(proba, wells[test_idx], cfg.smooth)
 
     summary: dict[str, Any] = {}
@@ -299,7 +305,7 @@ def fit(cfg: TrainConfig) -> dict:
 
     # the saved model learns from every labelled row
     final = new_engine()
-    final.cnn_options = dict(engine.cnn_options)
+    final.cnn_options = dict(engine.cnn_options)  # CNN: standardised with every training well
     rows = np.flatnonzero(y_all >= 0)
     final.fit(x_all[rows], y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")

@@ -126,8 +126,9 @@ class Handler(BaseHTTPRequestHandler):
         if int(length) > limit:
             self.close_connection = True  # what is left unread must not be taken for a next request
             if int(length) <= DRAIN_BYTES:  # read and drop it, so the browser gets the answer, not a reset
-                for _ in range(0, int(length), 1 << 16):
-                    self.rfile.read(min(1 << 16, int(length)))
+                left = int(length)
+                while left > 0 and (chunk := self.rfile.read(min(1 << 16, left))):
+                    left -= len(chunk)
             raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                              f"the upload is {int(length) / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB")
         return self.rfile.read(int(length))
@@ -182,4 +183,7 @@ class Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         wants_json = self.path.startswith("/api/")
         body = json.dumps({"error": message}) if wants_json else pages.error_page(int(status), message)
-        self._send(int(status), body, "application/json" if wants_json else "text/html; charset=utf-8")
+        try:
+            self._send(int(status), body, "application/json" if wants_json else "text/html; charset=utf-8")
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up; nothing left to tell it
+            pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,16 @@ def predict_upload(model, task: str, run_name: str, filename: str, payload: byte
         path.write_bytes(payload)
         handler = {"classify": _classify, "segment": _segment, "logs": _logs}[task]
         try:
-            return handler(model, run_name, filename, path)
+            # readers warn about what they had to guess (missing curves, no depth column): show it on the page
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = handler(model, run_name, filename, path)
         except GeotuneError as exc:  # name the user's file, not the temporary copy
             raise DataError(str(exc).replace(str(path), filename)) from None
+    warned = [str(w.message).replace(str(path), filename) for w in caught  # about the file, not the libraries
+              if w.category.__module__.startswith("geotune") or str(path) in str(w.message)]
+    result.notes = list(dict.fromkeys(warned)) + result.notes
+    return result
 
 
 def _load_npy(path: Path, filename: str) -> np.ndarray:

@@ -38,10 +38,17 @@ class Validation:
 
 
 def find_path(value: str | None, run) -> Path | None:
-    """A path as saved (relative to where training ran), else relative to the run folder's parent."""
+    """A path as saved: absolute, or relative to where training ran. That folder is known from the saved
+    ``--out`` (``runs/patches`` trained in X lives at X/runs/patches); the current folder is tried too."""
     if not value:
         return None
-    for candidate in (Path(value), run.run_dir.parent / value):
+    candidates = [Path(value)]
+    out = Path((run.config.get("train") or {}).get("out") or ".")
+    here = run.run_dir.resolve().parts
+    if not Path(value).is_absolute() and not out.is_absolute() and out.parts and here[-len(out.parts):] == out.parts:
+        candidates.append(Path(*here[:-len(out.parts)]) / value)
+    candidates.append(run.run_dir.parent / value)
+    for candidate in candidates:
         if candidate.exists():
             return candidate
     return None

@@ -1,0 +1,180 @@
+"""CPU performance side by side, in one process run on the same model and data.
+
+    python benchmarks/performance.py [--images 192] [--image-size 224] [--skip-gradual]
+
+1. inference: eager PyTorch (fp32, default memory format: the plain baseline), channels_last,
+   channels_last + bf16, plain ONNX Runtime, and geotune's own predict path (ImageClassifier with the
+   exported model.onnx; falls back to PyTorch when ONNX Runtime is absent);
+2. achieved FLOP/s of the forward pass against this machine's measured fp32 matrix-multiply ceiling;
+3. gradual unfreezing with activation caching against the same schedule without it;
+4. `geotune --help` start-up time.
+
+Writes benchmarks/results/performance.{json,md}. Targets: predict >= 5x the eager baseline and >= 0.9x
+plain ONNX Runtime; gradual with caching >= 2x faster at the same accuracy; --help < 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from _common import landmass_or_synthetic, write_results
+
+
+def timed(fn, repeat: int = 3) -> float:
+    fn()  # warm-up
+    return min(_once(fn) for _ in range(repeat))
+
+
+def _once(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def matmul_ceiling(n: int = 2048, repeat: int = 5) -> float:
+    """fp32 GFLOP/s of torch.mm on square matrices: the practical ceiling for dense work here."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    seconds = timed(lambda: torch.mm(a, b), repeat)
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def forward_flops(model, size: int, channels: int) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.rand(1, channels, size, size))
+    return float(counter.get_total_flops())
+
+
+def inference(args, results, rows):
+    from geotune.api import finetune, load_model
+    from geotune.predict.onnx_export import export_onnx
+
+    work = Path(tempfile.mkdtemp(prefix="geotune-perf-"))
+    x, labels, source = landmass_or_synthetic(24)
+    np.save(work / "d.npy", x)
+    np.save(work / "l.npy", labels)
+    finetune(work / "d.npy", work / "run", labels=work / "l.npy", image_size=args.image_size, epochs=2)
+    export_onnx(work / "run")
+    loaded = load_model(work / "run")
+    rng = np.random.default_rng(0)
+    batch = rng.random((args.images, loaded.config["in_chans"], args.image_size, args.image_size), dtype=np.float32)
+    model = loaded.model
+    n = len(batch)
+
+    def eager():
+        m = model.to(memory_format=torch.contiguous_format)
+        with torch.no_grad():
+            for s in range(0, n, 32):
+                m(torch.from_numpy(batch[s:s + 32]))
+
+    def channels_last():
+        m = model.to(memory_format=torch.channels_last)
+        with torch.no_grad():
+            for s in range(0, n, 32):
+                m(torch.from_numpy(batch[s:s + 32]).contiguous(memory_format=torch.channels_last))
+
+    def channels_last_bf16():
+        m = model.to(memory_format=torch.channels_last)
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            for s in range(0, n, 32):
+                m(torch.from_numpy(batch[s:s + 32]).contiguous(memory_format=torch.channels_last))
+
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(work / "run" / "model" / "model.onnx"), providers=["CPUExecutionProvider"])
+
+    def plain_ort():
+        for s in range(0, n, 32):
+            session.run(None, {"input": batch[s:s + 32]})
+
+    def geotune_predict():
+        loaded.predict_proba(batch, batch_size=64, engine="auto")
+
+    flops = forward_flops(model.to(memory_format=torch.contiguous_format), args.image_size, batch.shape[1])
+    ceiling = matmul_ceiling()
+    timings = {name: timed(fn) for name, fn in [("eager PyTorch fp32 (baseline)", eager),
+                                                ("channels_last fp32", channels_last),
+                                                ("channels_last + bf16 autocast", channels_last_bf16),
+                                                ("plain ONNX Runtime fp32", plain_ort),
+                                                ("geotune predict (ImageClassifier, engine=auto)", geotune_predict)]}
+    baseline = timings["eager PyTorch fp32 (baseline)"]
+    ort_time = timings["plain ONNX Runtime fp32"]
+    results["inference"] = {"data": source, "images": n, "image_size": args.image_size,
+                            "forward_gflops_per_image": flops / 1e9, "matmul_ceiling_gflops": ceiling,
+                            "runs": {}}
+    for name, seconds in timings.items():
+        rate = n / seconds
+        achieved = flops * rate / 1e9
+        results["inference"]["runs"][name] = {"seconds": seconds, "images_per_s": rate,
+                                              "speedup_vs_eager": baseline / seconds,
+                                              "vs_plain_onnxruntime": ort_time / seconds,
+                                              "achieved_gflops": achieved,
+                                              "fraction_of_matmul_ceiling": achieved / ceiling}
+        rows.append((f"inference: {name}", f"{rate:.1f} img/s", f"{baseline / seconds:.2f}x eager",
+                     f"{ort_time / seconds:.2f}x ORT", f"{achieved:.1f} GFLOP/s ({100 * achieved / ceiling:.0f}% of mm)"))
+    rows.append(("fp32 matmul ceiling (torch.mm 2048^2)", f"{ceiling:.1f} GFLOP/s", "", "",
+                 f"forward {flops / 1e9:.2f} GFLOP/image"))
+
+
+def gradual(args, results, rows):
+    from geotune.api import finetune
+
+    work = Path(tempfile.mkdtemp(prefix="geotune-gradual-"))
+    x, labels, source = landmass_or_synthetic(args.gradual_per_class, seed=1)
+    np.save(work / "d.npy", x)
+    np.save(work / "l.npy", labels)
+    out = {}
+    for cached in (False, True):
+        t0 = time.perf_counter()
+        summary = finetune(work / "d.npy", work / f"run_{cached}", labels=work / "l.npy", image_size=96,
+                           strategy="gradual", epochs=8, unfreeze_every=2, augment=False,
+                           extra={"activation_cache": cached})
+        out[cached] = (time.perf_counter() - t0, summary["metrics"]["accuracy"])
+    ratio = out[False][0] / out[True][0]
+    results["gradual"] = {"data": source, "n_samples": len(labels), "image_size": 96, "epochs": 8,
+                          "unfreeze_every": 2, "without_cache": {"seconds": out[False][0], "val_accuracy": out[False][1]},
+                          "with_cache": {"seconds": out[True][0], "val_accuracy": out[True][1]}, "speedup": ratio}
+    rows.append(("gradual, no activation cache", f"{out[False][1]:.3f} acc", f"{out[False][0]:.1f} s", "", ""))
+    rows.append(("gradual, activation cache", f"{out[True][1]:.3f} acc", f"{out[True][0]:.1f} s", f"{ratio:.2f}x", ""))
+
+
+def startup(results, rows):
+    exe = Path(sys.executable).with_name("geotune")
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    results["help_startup_s"] = {"min": min(times), "median": statistics.median(times)}
+    rows.append(("geotune --help start-up", f"{statistics.median(times):.3f} s median", f"{min(times):.3f} s min", "", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=192)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--gradual-per-class", type=int, default=100)
+    parser.add_argument("--skip-gradual", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    results, rows = {}, []
+    startup(results, rows)
+    inference(args, results, rows)
+    if not args.skip_gradual:
+        gradual(args, results, rows)
+    write_results("performance", results, rows, ("measurement", "value", "vs baseline", "vs ORT", "note"))
+
+
+if __name__ == "__main__":
+    main()
