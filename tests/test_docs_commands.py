@@ -13,7 +13,6 @@ import shlex
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from geotune.cli import build_parser, main
 

@@ -109,6 +109,7 @@ def test_other_kinds_of_run_show_config_scores_curves_and_their_pictures(tmp_pat
                                                            "train": {"data": str(tmp_path / "absent.csv")}}))
     (run / "model" / "metrics.json").write_text(json.dumps({
         "accuracy": 0.75, "macro_f1": 0.7, "confusion_matrix": [[3, 1], [0, 4]],
+        "per_group": {"WELL-A": {"micro_f1": 0.5, "n_samples": 4}, "WELL-B": {"micro_f1": 1.0, "n_samples": 4}},
         "per_class": {"a": {"precision": 1.0, "recall": 0.75, "f1": 0.857, "support": 4},
                       "b": {"precision": 0.8, "recall": 1.0, "f1": 0.889, "support": 4}}}))
     (run / "model" / "history.csv").write_text(
@@ -122,6 +123,7 @@ def test_other_kinds_of_run_show_config_scores_curves_and_their_pictures(tmp_pat
     assert "2 epochs" in text and "newkind" in text
     assert "data:image/png;base64," + base64.b64encode(picture).decode() in page.images
     assert "<td>a</td><td class='num'>1</td><td class='num'>0.75</td>" in text
+    assert "<td>WELL-A</td><td>0.5</td><td>4</td>" in text  # scores per well
 
 
 def test_plan_report_shows_ranked_sites_in_order_and_the_map_once(tmp_path):
@@ -144,8 +146,8 @@ def test_plan_report_shows_ranked_sites_in_order_and_the_map_once(tmp_path):
 def test_default_output_is_beside_the_run_and_bad_runs_are_one_line_errors(tiny_run, tmp_path, capsys):
     run = tmp_path / "copy"
     shutil.copytree(tiny_run / "model", run / "model")
-    assert main(["report", str(run), "--examples", "0", "--mistakes", "0"]) == 0
-    assert (run / "report.html").stat().st_size > 1000
+    assert main(["report", str(run / "model"), "--examples", "0", "--mistakes", "0"]) == 0
+    assert (run / "report.html").stat().st_size > 1000  # RUN/model given: the report still goes to RUN
     assert "report written to" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -203,10 +205,6 @@ def test_prospect_report_remakes_the_map_from_the_layers_and_says_when_it_cannot
 
 
 def test_segment_report_draws_sections_beside_truth_and_prediction(tmp_path):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from serve_helpers import untrained_segmenter_run
 
     rng = np.random.default_rng(0)

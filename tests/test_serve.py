@@ -141,12 +141,19 @@ def test_bad_files_get_a_clear_message(app, name, payload, message):
 
 
 def test_a_plan_run_cannot_predict_and_reports_are_served(app):
-    server, _, _ = app
+    server, _, runs = app
     status, _, body = _request(f"{server.url}api/predict?run={_run_number(server, 'plan')}&name=a.png",
                                data=b"x", method="POST")
     assert status == 400 and "is a plan run" in json.loads(body)["error"]
-    status, _, page = _request(f"{server.url}run/{_run_number(server, 'plan')}/report")
+    number = _run_number(server, "plan")
+    status, _, page = _request(f"{server.url}run/{number}/report")
     assert status == 200 and "Ranked sites (2)" in page.decode()
+    (runs / "plan" / "plan.csv").write_text("rank,x,y\n1,1.0,2.0\n")
+    try:  # kept until asked to rebuild
+        assert "Ranked sites (2)" in _request(f"{server.url}run/{number}/report")[2].decode()
+        assert "Ranked sites (1)" in _request(f"{server.url}run/{number}/report?fresh")[2].decode()
+    finally:
+        (runs / "plan" / "plan.csv").write_text("rank,x,y,expected_value\n1,10.0,20.0,2.5\n2,30.0,40.0,1.5\n")
 
 
 def test_cli_says_so_in_one_line_when_the_port_is_taken(tmp_path, capsys):
@@ -173,6 +180,15 @@ def test_a_seismic_section_gets_its_class_shares_and_a_picture(tmp_path):
         status, _, body = _request(f"{server.url}api/predict?run=0&name=inline.npy", data=_npy(section), method="POST")
         assert status == 200, body
         result = json.loads(body)
+        from geotune.data.seismic import write_volume_segy
+
+        write_volume_segy(tmp_path / "survey.sgy", np.random.default_rng(1).normal(size=(3, 24, 40)).astype(np.float32))
+        status, _, body = _request(f"{server.url}api/predict?run=0&name=survey.sgy",
+                                   data=(tmp_path / "survey.sgy").read_bytes(), method="POST")
+        assert status == 200 and json.loads(body)["n_predictions"] == 3, body
+        status, _, body = _request(f"{server.url}api/predict?run=0&name=cut.sgy",
+                                   data=(tmp_path / "survey.sgy").read_bytes()[:5000], method="POST")
+        assert status == 400 and json.loads(body)["error"].startswith("cut.sgy: ")
         status, _, body = _request(f"{server.url}api/predict?run=0&name=inline.png", data=b"x", method="POST")
         assert status == 400 and "segment models take .npy, .segy, .sgy files" in json.loads(body)["error"]
     shares = result["predictions"][0]["probabilities"]

@@ -140,13 +140,18 @@ def _register_predict(sub) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int, default=64)
     p.add_argument("--engine", choices=["auto", "onnx", "torch"], default="auto",
                    help="auto uses ONNX Runtime when installed and an export exists")
+    p.add_argument("--output", choices=["class", "proba"], default="class",
+                   help="segment: write the class per sample or the probability of --proba-class")
+    p.add_argument("--proba-class", dest="proba_class", type=int, help="segment: class index for --output proba")
+    p.add_argument("--crossline", action="store_true", help="segment, 3D SEG-Y: also predict along crosslines")
     p.set_defaults(func=_predict)
 
 
 def _predict(args) -> int:
     from ..api import predict
 
-    out = predict(args.model, args.input, args.out, batch_size=args.batch_size, engine=args.engine)
+    out = predict(args.model, args.input, args.out, batch_size=args.batch_size, engine=args.engine,
+                  output=args.output, proba_class=args.proba_class, crossline=args.crossline)
     print(f"predictions written to {out}")
     return 0
 

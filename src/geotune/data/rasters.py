@@ -33,11 +33,11 @@ class Raster:
 
     def xy_to_rowcol(self, x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         inverse = ~self.transform
-        cols, rows = inverse * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        cols, rows = inverse @ (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return np.floor(rows).astype(int), np.floor(cols).astype(int)
 
     def rowcol_to_xy(self, rows: Sequence[int], cols: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self.transform * (np.asarray(cols, dtype=float) + 0.5, np.asarray(rows, dtype=float) + 0.5)
+        x, y = self.transform @ (np.asarray(cols, dtype=float) + 0.5, np.asarray(rows, dtype=float) + 0.5)
         return np.asarray(x), np.asarray(y)
 
     def like(self, array: np.ndarray) -> "Raster":

@@ -51,7 +51,7 @@ def inspect_run(path: str | os.PathLike) -> Run:
     except GeotuneError:
         model_dir = None
     if model_dir is not None:
-        run_dir = model_dir.parent if model_dir.name == "model" and model_dir != path else model_dir
+        run_dir = model_dir.parent if model_dir.name == "model" else model_dir  # RUN/model lives in RUN
         config = _read_json(model_dir / modeldir.CONFIG)
         metrics = _read_json(model_dir / modeldir.METRICS) if (model_dir / modeldir.METRICS).is_file() else {}
         return Run(run_dir, model_dir, config, metrics, str(config.get("task", "unknown")))

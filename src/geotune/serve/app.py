@@ -95,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
             if len(parts) == 2:
                 return self._send(200, pages.run_page(index, run, catalog.pictures(run)))
             if parts[2:] == ["report"]:
-                fresh = "fresh" in parse_qs(url.query)
+                fresh = "fresh" in parse_qs(url.query, keep_blank_values=True)
                 with catalog.lock:
                     text = catalog.report(index, fresh)
                 return self._send(200, text)

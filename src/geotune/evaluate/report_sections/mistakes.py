@@ -6,7 +6,7 @@ import numpy as np
 
 from ..explain import as_rgb, overlay
 from . import validation
-from .markup import array_png, card, esc
+from .markup import array_png, card
 
 TITLE = "Most confident mistakes"
 

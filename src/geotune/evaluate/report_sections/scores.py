@@ -30,6 +30,10 @@ def render(run) -> list[tuple[str, str]]:
               and key != "per_class" for inner, value in group.items() if isinstance(value, (int, float, str))]
     if flat or nested:
         parts.append(table(("score", "value"), [(k, fmt(v)) for k, v in flat + nested]))
+    for name, rows in grouped_tables(metrics):
+        columns = list(dict.fromkeys(k for row in rows.values() for k, v in row.items() if _scalar(v)))
+        parts.append(f"<h3>{esc(name.replace('_', ' '))}</h3>"
+                     + table(["group", *columns], [[g, *(fmt(r.get(c, "")) for c in columns)] for g, r in rows.items()]))
     if metrics.get("evaluated_on"):
         parts.append(f"<p>Evaluated on: {esc(metrics['evaluated_on'])}.</p>")
     return [(TITLE, "".join(parts))]
@@ -47,3 +51,20 @@ def confusion_png(matrix: np.ndarray, classes) -> bytes:
     for (i, j), value in np.ndenumerate(matrix):
         ax.text(j, i, str(value), ha="center", va="center", color="white" if value > matrix.max() / 2 else "black")
     return figure_png(fig)
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def grouped_tables(metrics: dict, prefix: str = "", depth: int = 0):
+    """Scores per group (per well, per leave-one-group-out fold, ...): dicts of dicts of numbers."""
+    for key, value in metrics.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            value = {str(i): v for i, v in enumerate(value)}  # e.g. spatial CV folds
+        if key == "per_class" or not isinstance(value, dict) or not value:
+            continue
+        if all(isinstance(v, dict) and any(_scalar(x) for x in v.values()) for v in value.values()):
+            yield prefix + key, value
+        elif depth < 1:
+            yield from grouped_tables(value, f"{prefix}{key} ", depth + 1)
