@@ -63,6 +63,7 @@ class TrainConfig:
     # few and imperfect labels
     unlabelled: str | None = None
     noisy_labels: str | None = None  # None | "detect" | "downweight"
+    fewshot: str | None = None  # None | "auto" | "on": few-shot head chosen by internal validation
     extra: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> "TrainConfig":

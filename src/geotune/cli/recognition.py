@@ -65,8 +65,8 @@ def _register_train(sub) -> None:
     p.add_argument("--smooth", type=int, help="logs: median-smooth predictions over this many samples")
     p.add_argument("--unlabelled", help="unlabelled data of the same kind for semi-supervised learning")
     p.add_argument("--noisy-labels", dest="noisy_labels", choices=["detect", "downweight"])
-    p.add_argument("--fewshot", dest="extra", type=lambda v: {"fewshot": v}, metavar="{auto,on}",
-                   help="few-shot head chosen by internal validation (auto: when a class has <= 20 samples)")
+    p.add_argument("--fewshot", choices=["auto", "on"],
+                   help="few labels: pick the head by internal validation (auto: when a class has <= 20 samples)")
     p.add_argument("--config", help="YAML file with any of these options (a run's saved config replays it)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.set_defaults(func=_train)

@@ -77,7 +77,7 @@ def fit(cfg: TrainConfig) -> dict:
         metrics["calibration_note"] = "temperature fitted on this same validation split: ECE after is optimistic"
     if "cv" in summary:
         metrics["cv"] = summary["cv"]
-    for name, used in (("unlabelled", cfg.unlabelled), ("fewshot", cfg.extra.get("fewshot"))):  # fewlabels reports
+    for name, used in (("unlabelled", cfg.unlabelled), ("fewshot", cfg.fewshot)):  # fewlabels reports
         if used and cfg.strategy == "linear-probe" and (run_dir / f"{name}.json").is_file():
             metrics[name] = summary[name] = json.loads((run_dir / f"{name}.json").read_text())
     if trainer is not None and trainer.world_size > 1:
@@ -191,10 +191,10 @@ def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run
         train_x.append(extra_x)
         train_y.append(extra_y)
         train_w.append(extra_w)
-    if cfg.extra.get("fewshot"):  # few-shot head chosen by internal validation (geotune.fewlabels.fewshot)
+    if cfg.fewshot:  # few-shot head chosen by internal validation (geotune.fewlabels.fewshot)
         from ..fewlabels.fewshot import fit_linear_head
 
-        if fit_linear_head(model.head, train_x, train_y, train_w, cfg.augment_views, cfg.extra["fewshot"], cfg.seed,
+        if fit_linear_head(model.head, train_x, train_y, train_w, cfg.augment_views, cfg.fewshot, cfg.seed,
                            None if quiet else run_dir) is not None:
             with torch.no_grad():
                 return model.head(features[val_idx]), None
