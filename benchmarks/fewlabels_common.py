@@ -16,7 +16,7 @@ def features(npz: Path, size: int, flip: bool = False) -> tuple[np.ndarray, np.n
     import torch
 
     from geotune.data.samples import load_samples
-    from geotune.finetune.features import cache_key, cached_features
+    from geotune.training.features import cache_key, cached_features
     from geotune.models.classifier import build_classifier
 
     torch.set_num_threads(2)

@@ -59,7 +59,7 @@ def main() -> None:
     from geotune.api import finetune
     from geotune.data.samples import class_names, load_samples
     from geotune.data.splits import train_val_split
-    from geotune.finetune.classify import encode
+    from geotune.training.classify import encode
 
     x, labels, source = landmass_or_synthetic(args.n_per_class)
     work = Path(tempfile.mkdtemp(prefix="geotune-bench-"))

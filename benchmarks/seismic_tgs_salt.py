@@ -45,7 +45,7 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(ROOT / "src"))
     from geotune.config import TrainConfig
-    from geotune.finetune.segment import fit
+    from geotune.training.segment import fit
 
     with np.load(DATA, allow_pickle=False) as archive:
         ids = archive["ids"]

@@ -481,12 +481,12 @@ anything else.
 - Fixed: a CSV manifest row with more values than its header raised `TypeError`; it is now a `DataError`
   naming the line.
 - Fixed: a model write killed by SIGKILL left a `.model.tmp-*` folder forever; the next write removes it.
-- Open: `finetune/trainer.py` `make_trainer` uses `ModelCheckpoint(save_top_k=0, save_last=True)`; under
+- Open: `training/trainer.py` `make_trainer` uses `ModelCheckpoint(save_top_k=0, save_last=True)`; under
   Lightning 2.6 `last.ckpt` is saved only when a top-k checkpoint was saved in the same epoch, so it is
   written only when training ends and a killed run cannot be resumed.
 - Open: `--resume` with a planted-pickle `RUN/checkpoints/last.ckpt` is refused safely by torch, but the
   `_pickle.UnpicklingError` escapes as a traceback with exit 1 instead of a `ModelError` naming the
-  checkpoint with exit 2 (`finetune/trainer.py` `resume_checkpoint` / `finetune/classify.py` `_fit`).
+  checkpoint with exit 2 (`training/trainer.py` `resume_checkpoint` / `training/classify.py` `_fit`).
 """
 
 

@@ -12,7 +12,7 @@ def test_fewshot_beats_chance_by_far_with_ten_labels_per_class(tmp_path):
 
     from geotune.data.samples import load_samples
     from geotune.fewlabels.fewshot import fit_fewshot
-    from geotune.finetune.features import extract_features
+    from geotune.training.features import extract_features
     from geotune.models.classifier import build_classifier
 
     npz = shared_dataset("landmass1_subset_2000") / "landmass1_subset_99x99.npz"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from geotune.finetune.segment import run_segment_demo
+from geotune.training.segment import run_segment_demo
 
 os.environ.setdefault("GEOTUNE_THREADS", "1")
 

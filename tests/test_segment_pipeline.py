@@ -15,7 +15,7 @@ from geotune.config import TrainConfig
 from geotune.data import seismic
 from geotune.data.synthetic import LABEL_NAMES, make_sections, make_volume
 from geotune.errors import DataError
-from geotune.finetune.segment import fit, map_iou, random_window, segmentation_metrics
+from geotune.training.segment import fit, map_iou, random_window, segmentation_metrics
 
 os.environ.setdefault("GEOTUNE_THREADS", "1")  # two shared cores: oversubscribed OpenMP is far slower
 
@@ -125,7 +125,7 @@ def test_bad_inputs_fail_clearly_and_write_nothing(trained, tmp_path, capsys):
 
 
 def test_segy_labels_in_segyio_shape_are_accepted(tmp_path):
-    from geotune.finetune.segment import load_pairs
+    from geotune.training.segment import load_pairs
 
     v = make_volume(4, 12, 16, seed=5)
     survey = seismic.write_volume_segy(tmp_path / "v.sgy", v["amplitude"].transpose(0, 2, 1))

@@ -8,7 +8,7 @@ import torch
 
 from geotune import finetune
 from geotune.config import TrainConfig
-from geotune.finetune.modules import FineTuneModule
+from geotune.training.modules import FineTuneModule
 from geotune.models.classifier import build_classifier
 
 

@@ -22,7 +22,7 @@ QUICK = {"train_per_class": 16, "test_per_class": 10, "size": 48, "image_size": 
 
 def run_demo(task: str = "classify", out: str | Path = "demo_run", quick: bool = False) -> dict:
     if task == "segment":
-        from .finetune.segment import run_segment_demo
+        from .training.segment import run_segment_demo
 
         return run_segment_demo(str(out), quick)
     return run_classify_demo(Path(out), quick)

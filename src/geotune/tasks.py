@@ -13,8 +13,8 @@ import importlib
 from .errors import ConfigError, ModelError
 
 TRAINERS = {
-    "classify": "geotune.finetune.classify",
-    "segment": "geotune.finetune.segment",
+    "classify": "geotune.training.classify",
+    "segment": "geotune.training.segment",
     "logs": "geotune.logs.pipeline",
 }
 

@@ -70,6 +70,7 @@ def _run(args) -> int:
           f"{result.table['expected_value'].sum():.3g}; written to {args.out}")
     for note in result.notes:
         print(f"note: {note}")
+    print(f"see: geotune report {args.out}")
     return 0
 
 
@@ -89,5 +90,7 @@ def _simulate(args) -> int:
                       strategies=strategies, **_options(args))
     settings = {k: v for k, v in vars(args).items() if k not in ("func", "command", "plan_command", "verbose")}
     write_simulation(result, args.out, settings)
-    print(open(f"{args.out}/table.md").read(), end="")
+    with open(f"{args.out}/table.md", encoding="utf-8") as handle:
+        print(handle.read(), end="")
+    print(f"see: geotune report {args.out}")
     return 0

@@ -59,7 +59,7 @@ def _fit(args) -> int:
         line += (f"; spatial {cv['n_folds']}-fold block CV AUC {cv['auc_pooled']:.4f} pooled, "
                  f"{cv['auc_mean']:.4f} +/- {cv['auc_std']:.4f} per fold")
     print(line)
-    print(f"wrote {args.out}/model")
+    print(f"wrote {args.out}/model  (see: geotune report {args.out})")
     return 0
 
 

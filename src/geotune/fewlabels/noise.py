@@ -63,8 +63,8 @@ def write_suspects(path, ids, given, suggested, score, order) -> Path:
 
 def apply_noise_option(cfg, model, samples, y, train_idx, run_dir):
     """The `--noisy-labels detect|downweight` hook: writes RUN/suspect_labels.csv, returns (weights, info)."""
-    from ..finetune.classify import _fingerprint
-    from ..finetune.features import cache_key, cached_features
+    from ..training.classify import _fingerprint
+    from ..training.features import cache_key, cached_features
 
     run_dir = Path(run_dir)
     y = np.asarray(y, dtype=np.int64)

@@ -60,8 +60,8 @@ def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling:
     from .._atomic import atomic_file
     from ..data.samples import load_samples
     from ..errors import DataError
-    from ..finetune.classify import _fingerprint
-    from ..finetune.features import cache_key, cached_features
+    from ..training.classify import _fingerprint
+    from ..training.features import cache_key, cached_features
     from ..models.backbones import spec_for
 
     size = cfg.image_size or spec_for(cfg.backbone).input_size

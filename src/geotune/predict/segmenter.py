@@ -230,7 +230,7 @@ class Segmenter:
                         out_dir: str | os.PathLike | None = None, batch_size: int = 16, **_: Any) -> dict:
         """Score against label masks; writes metrics.json into ``out_dir`` when given."""
         from .._atomic import atomic_file
-        from ..finetune.segment import load_pairs, segmentation_metrics
+        from ..training.segment import load_pairs, segmentation_metrics
 
         if labels is None:
             raise DataError("evaluating a segmentation model needs --labels (masks of the data's shape)", data)
