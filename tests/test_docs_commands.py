@@ -61,6 +61,23 @@ def _workspace(folder: Path) -> None:
         picture.save(folder / "photos" / classes[label] / f"{i}.png")
         rows.append(f"photos/{classes[label]}/{i}.png,{classes[label]},well_{i % 3}")
     (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+    _decision_inputs(folder)
+
+
+def _decision_inputs(folder: Path) -> None:
+    """Seismic sections and a SEG-Y survey, well logs, evidence layers and deposits, all synthetic."""
+    from geotune.data.seismic import write_volume_segy
+    from geotune.data.synthetic import make_sections, make_volume
+    from geotune.logs.synthetic import make_wells
+    from geotune.prospect.synthetic import make_synthetic_area
+
+    sections, masks = make_sections(4, 32, 32, seed=0)
+    np.save(folder / "sections.npy", sections)
+    np.save(folder / "masks.npy", masks)
+    volume = make_volume(2, 32, 32, seed=1)["amplitude"]  # (inline, sample, crossline)
+    write_volume_segy(folder / "survey.sgy", np.transpose(volume, (0, 2, 1)))
+    make_wells(n_wells=3, n_samples=80, seed=0).to_csv(folder / "wells.csv", index=False)
+    make_synthetic_area(folder, shape=(30, 40), n_deposits=25, seed=0)
 
 
 def _check_outputs(argv: list[str], folder: Path) -> str | None:
