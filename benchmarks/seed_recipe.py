@@ -2,6 +2,7 @@
 linear probe, side by side in one process on the same data, split, head, optimizer and epochs.
 
     python benchmarks/seed_recipe.py [--n-per-class 150] [--image-size 96] [--epochs 10]
+    python benchmarks/seed_recipe.py --n-per-class 100 --image-size 224 --name seed_recipe_224
 
 Writes benchmarks/results/seed_recipe.{json,md}. Target: accuracy within one point, >= 5x less wall time.
 """
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--n-per-class", type=int, default=150)
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--name", default="seed_recipe", help="results file name (benchmarks/results/NAME.*)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -87,7 +89,7 @@ def main() -> None:
                "naive": {"val_accuracy": naive_acc, "seconds": naive_s},
                "geotune_cached_linear_probe": {"val_accuracy": cached_acc, "seconds": cached_s},
                "speedup": naive_s / cached_s, "accuracy_gap_points": 100 * (cached_acc - naive_acc)}
-    write_results("seed_recipe", payload,
+    write_results(args.name, payload,
                   [("seed recipe, naive (base recomputed each epoch)", f"{naive_acc:.3f}", f"{naive_s:.1f}", "1.0x"),
                    ("geotune cached linear probe (--recipe seed)", f"{cached_acc:.3f}", f"{cached_s:.1f}",
                     f"{naive_s / cached_s:.1f}x")],
