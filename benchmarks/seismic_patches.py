@@ -86,6 +86,8 @@ def save_section_picture(section, grid, window, stride, out: Path) -> None:
     axes[1].set_xlabel("trace (crossline 300 + index)")
     for ax in axes:
         ax.set_ylabel("time sample (4 ms)")
+        ax.set_xlim(0, section.shape[1])
+        ax.set_ylim(section.shape[0], 0)  # the overlay's extent must not crop the section
     fig.colorbar(shown, ax=axes[1], fraction=0.02)
     fig.savefig(out, dpi=90, bbox_inches="tight")
     plt.close(fig)
