@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument("--epochs", type=int, default=100, help="upper bound; the budget usually stops first")
+    parser.add_argument("--note", default="", help="how the machine was shared during the run, for the record")
     args = parser.parse_args()
     if not DATA.is_file():
         print(f"skipped: {DATA} not found")
@@ -84,14 +85,14 @@ def main() -> int:
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "target": 0.75,
-        "note": "2 shared CPU cores (other jobs running); nice -n 10; no test-time augmentation, no post-processing",
+        "note": (args.note + "; " if args.note else "") + "no test-time augmentation, no post-processing",
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "seismic_tgs_salt.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     rows = [f"| {k} | {v} |" for k, v in result.items()]
     (RESULTS / "seismic_tgs_salt.md").write_text(
-        "# TGS salt segmentation (CPU budget)\n\nCommand: `nice -n 10 .venv/bin/python benchmarks/seismic_tgs_salt.py "
-        f"--minutes {args.minutes:g}`\n\n| key | value |\n|---|---|\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        "# TGS salt segmentation (CPU budget)\n\nCommand: `.venv/bin/python benchmarks/seismic_tgs_salt.py "
+        f"--minutes {args.minutes:g} --threads {args.threads}`\n\n| key | value |\n|---|---|\n" + "\n".join(rows) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0
 
