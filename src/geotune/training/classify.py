@@ -62,10 +62,8 @@ def fit(cfg: TrainConfig) -> dict:
     if cfg.cv == "logo":
         summary["cv"] = leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_weight)
 
-    initial_state = copy.deepcopy(model.state_dict()) if cfg.strategy == "linear-probe" else None
     val_logits, trainer = train_one(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir,
                                     semi_supervised=True)
-    del initial_state
     y_val = torch.from_numpy(y[val_idx])
     temperature = fit_temperature(val_logits, y_val) if cfg.calibrate else 1.0
     proba = torch.softmax(val_logits / temperature, dim=1).numpy()
