@@ -71,7 +71,9 @@ def fit(cfg: TrainConfig) -> dict:
     metrics["evaluated_on"] = "validation split" + (f" (grouped by {cfg.group_by})" if cfg.group_by else "")
     if cfg.calibrate:
         raw = torch.softmax(val_logits, dim=1).numpy()
-        metrics["ece_before_calibration"] = classification_metrics(y_val.numpy(), raw.argmax(1), classes, raw)["ece"]
+        before = classification_metrics(y_val.numpy(), raw.argmax(1), classes, raw)
+        metrics["ece_before_calibration"] = before["ece"]
+        metrics["log_loss_before_calibration"] = before["log_loss"]
         metrics["calibration_note"] = "temperature fitted on this same validation split: ECE after is optimistic"
     if "cv" in summary:
         metrics["cv"] = summary["cv"]
