@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import Sampler
 
 from .augment import augment_batch
+from .depthwise import fast_depthwise_grad
 
 
 class EpochSeededSampler(Sampler):
@@ -102,7 +103,8 @@ class FineTuneModule(_ClassifierSteps):
         self.groups = backbone_groups(model.backbone)  # bottom -> top
 
     def forward(self, x):
-        return self.model(x.contiguous(memory_format=torch.channels_last))
+        with fast_depthwise_grad(self.model):
+            return self.model(x.contiguous(memory_format=torch.channels_last))
 
     def training_step(self, batch, batch_idx):
         x, y, w = batch
@@ -234,9 +236,10 @@ class CachedGradualModule(FineTuneModule):
     def forward_indices(self, index: torch.Tensor, view: torch.Tensor | None = None):
         x = self._cache[view if view is not None else 0, index] if self._cache.shape[0] > 1 else self._cache[0, index]
         x = x.float().contiguous(memory_format=torch.channels_last)
-        for stage in self.stages[self._boundary:]:
-            x = stage(x)
-        return self.model.head(self.model.backbone.forward_head(x, pre_logits=True))
+        with fast_depthwise_grad(self.model):
+            for stage in self.stages[self._boundary:]:
+                x = stage(x)
+            return self.model.head(self.model.backbone.forward_head(x, pre_logits=True))
 
     def on_train_epoch_start(self):
         self._ensure_cache()
