@@ -1,6 +1,6 @@
 """CPU performance side by side, in one process run on the same model and data.
 
-    python benchmarks/performance.py [--images 192] [--image-size 224] [--skip-gradual]
+    python benchmarks/performance.py [--images 192] [--image-size 224] [--gradual-repeats 2] [--skip-gradual]
 
 1. inference: eager PyTorch (fp32, default memory format: the plain baseline), channels_last,
    channels_last + bf16, plain ONNX Runtime, and geotune's own predict path (ImageClassifier with the
@@ -139,13 +139,16 @@ def gradual(args, results, rows):
     x, labels, source = landmass_or_synthetic(args.gradual_per_class, seed=1)
     np.save(work / "d.npy", x)
     np.save(work / "l.npy", labels)
-    out = {}
-    for cached in (False, True):
-        t0 = time.perf_counter()
-        summary = finetune(work / "d.npy", work / f"run_{cached}", labels=work / "l.npy", image_size=96,
-                           strategy="gradual", epochs=12, unfreeze_every=3, augment=False,
-                           extra={"activation_cache": cached})
-        out[cached] = (time.perf_counter() - t0, summary["metrics"]["accuracy"])
+    out = {False: (float("inf"), None), True: (float("inf"), None)}
+    for _ in range(args.gradual_repeats):  # interleaved A B A B: the machine is shared, take each side's best
+        for cached in (False, True):
+            t0 = time.perf_counter()
+            summary = finetune(work / "d.npy", work / f"run_{cached}", labels=work / "l.npy", image_size=96,
+                               strategy="gradual", epochs=12, unfreeze_every=3, augment=False,
+                               extra={"activation_cache": cached})
+            seconds = time.perf_counter() - t0
+            if seconds < out[cached][0]:
+                out[cached] = (seconds, summary["metrics"]["accuracy"])
     ratio = out[False][0] / out[True][0]
     results["gradual"] = {"data": source, "n_samples": len(labels), "image_size": 96, "epochs": 12,
                           "unfreeze_every": 3, "without_cache": {"seconds": out[False][0], "val_accuracy": out[False][1]},
@@ -170,6 +173,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=192)
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--gradual-per-class", type=int, default=150)
+    parser.add_argument("--gradual-repeats", type=int, default=2)
     parser.add_argument("--skip-gradual", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
