@@ -112,3 +112,15 @@ def test_spatial_cv_never_trains_on_held_out_deposits(tmp_path):
     assert sum(f["n_test_deposits"] for f in cv["folds_detail"]) == 30
     assert np.isfinite(cv["oof_map"][stack.mask]).all()
     assert 0.5 < cv["auc_pooled"] <= 1.0
+
+
+def test_block_offset_shifts_the_lattice():
+    from geotune.prospect import block_folds
+
+    rng = np.random.default_rng(0)
+    rows, cols = rng.integers(0, 40, 60), rng.integers(0, 40, 60)
+    plain = block_folds((40, 40), rows, cols, 3, 10, seed=1)
+    shifted = block_folds((40, 40), rows, cols, 3, 10, seed=1, offset_cells=(5, 5))
+    assert len(np.unique(plain[0:10, 0:10])) == 1 and len(np.unique(shifted[5:15, 5:15])) == 1
+    assert len(np.unique(shifted[0:5, 0:5])) == 1  # the first block is cut short by the offset
+    assert not np.array_equal(plain, shifted)

@@ -68,18 +68,22 @@ def success_rate_curve(score_map: np.ndarray, rows, cols, area: np.ndarray | Non
 
 
 def block_folds(shape: tuple[int, int], deposit_rows, deposit_cols, n_folds: int, block_cells: int,
-                seed: int = 0, path=None) -> np.ndarray:
+                seed: int = 0, path=None, offset_cells: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Fold number per cell: square blocks of ``block_cells`` cells a side, dealt to folds so each
-    fold gets about the same number of deposits (largest blocks first, ties broken by the seed)."""
+    fold gets about the same number of deposits (largest blocks first, ties broken by the seed).
+    ``offset_cells`` (row, col) shifts the block lattice, so one area gives several partitions."""
     if n_folds < 2:
         raise DataError(f"spatial cross-validation needs at least 2 folds, got {n_folds}", path)
     if len(deposit_rows) < n_folds:
         raise DataError(f"{len(deposit_rows)} deposit(s) cannot fill {n_folds} cross-validation folds; "
                         "use fewer blocks (--cv-blocks) or more deposits", path)
     block_cells = max(1, int(block_cells))
-    n_block_cols = -(-shape[1] // block_cells)
-    block_of = lambda r, c: (np.asarray(r) // block_cells) * n_block_cols + np.asarray(c) // block_cells  # noqa: E731
-    n_blocks = (-(-shape[0] // block_cells)) * n_block_cols
+    # a shifted lattice: the first block row/column is cut short by the offset
+    off_r, off_c = ((block_cells - int(o) % block_cells) % block_cells for o in offset_cells)
+    n_block_cols = -(-(shape[1] + off_c) // block_cells)
+    block_of = lambda r, c: ((np.asarray(r) + off_r) // block_cells) * n_block_cols + \
+        (np.asarray(c) + off_c) // block_cells  # noqa: E731
+    n_blocks = (-(-(shape[0] + off_r) // block_cells)) * n_block_cols
     per_block = np.bincount(block_of(deposit_rows, deposit_cols), minlength=n_blocks)
     if (per_block > 0).sum() < n_folds:
         raise DataError(f"deposits occupy only {(per_block > 0).sum()} spatial block(s), fewer than the "
@@ -101,9 +105,11 @@ def block_folds(shape: tuple[int, int], deposit_rows, deposit_cols, n_folds: int
 
 
 def spatial_block_cv(make_model: Callable[[], object], stack: EvidenceStack, deposits, n_folds: int = 5,
-                     block_km: float | None = None, seed: int = 0, curve_points: int = 101) -> dict:
+                     block_km: float | None = None, seed: int = 0, curve_points: int = 101,
+                     offset_km: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Spatial block cross-validation: each fold's model is fitted on the other blocks only (its
-    deposits and its area) and scored on the held-out blocks.
+    deposits and its area) and scored on the held-out blocks. ``seed`` (how blocks are dealt to
+    folds) and ``offset_km`` (a shift of the block lattice, along y and x) give other partitions.
 
     Returns per-fold AUCs, their mean and spread, the pooled out-of-fold AUC, the prediction-rate
     curve, and the out-of-fold map (``oof_map``) and fold map (``folds``).
@@ -115,7 +121,9 @@ def spatial_block_cv(make_model: Callable[[], object], stack: EvidenceStack, dep
         long_side_km = max(stack.shape) * max(stack.grid.cell_size) / 1000.0
         block_km = long_side_km / max(4, 2 * n_folds)
     block_cells = max(1, int(round(block_km * 1000.0 / max(stack.grid.cell_size))))
-    folds = block_folds(stack.shape, rows, cols, n_folds, block_cells, seed, getattr(deposits, "path", None))
+    cell = max(stack.grid.cell_size)
+    offset = tuple(int(round(o * 1000.0 / cell)) for o in offset_km)
+    folds = block_folds(stack.shape, rows, cols, n_folds, block_cells, seed, getattr(deposits, "path", None), offset)
     oof = np.full(stack.shape, np.nan)
     oof_unc = np.full(stack.shape, np.nan)
     fold_rows = []
@@ -135,7 +143,8 @@ def spatial_block_cv(make_model: Callable[[], object], stack: EvidenceStack, dep
                           "auc": deposit_auc(proba, rows[held], cols[held], test_area)})
     aucs = np.array([f["auc"] for f in fold_rows], dtype=float)
     return {
-        "n_folds": n_folds, "block_km": float(block_cells * max(stack.grid.cell_size) / 1000.0), "seed": seed,
+        "n_folds": n_folds, "block_km": float(block_cells * cell / 1000.0), "seed": seed,
+        "offset_km": [float(o * cell / 1000.0) for o in offset],
         "folds_detail": fold_rows,
         "auc_mean": float(np.nanmean(aucs)), "auc_std": float(np.nanstd(aucs, ddof=1)) if n_folds > 1 else 0.0,
         "auc_pooled": deposit_auc(oof, rows, cols, mask),
