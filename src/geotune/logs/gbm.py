@@ -6,11 +6,10 @@ two SEG 2016 wells) is learned as "missing" instead of forcing the well out.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..errors import ModelError
+from .threads import threads
 
 # The only types a geotune GBM file may contain beyond skops' own trusted defaults; anything else in a
 # .skops file is refused before it is loaded.
@@ -42,18 +41,20 @@ def make_model(seed: int = 42, categorical_mask: np.ndarray | None = None, **par
 
 
 def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray | None = None,
-        categorical_mask: np.ndarray | None = None, threads: int | None = None, **params):
+        categorical_mask: np.ndarray | None = None, n_threads: int | None = None, **params):
     from threadpoolctl import threadpool_limits
 
-    # OpenMP threads that outnumber free cores spin and slow everyone down: default to at most two
-    with threadpool_limits(limits=threads or min(2, os.cpu_count() or 1)):
+    with threadpool_limits(limits=threads(n_threads), user_api=None):
         return make_model(seed, categorical_mask, **params).fit(x, y, sample_weight=sample_weight)
 
 
-def predict_proba(model, x: np.ndarray, n_classes: int) -> np.ndarray:
+def predict_proba(model, x: np.ndarray, n_classes: int, n_threads: int | None = None) -> np.ndarray:
     """Probabilities over all ``n_classes`` (a class absent from a training fold gets 0)."""
+    from threadpoolctl import threadpool_limits
+
     proba = np.zeros((len(x), n_classes), dtype=float)
-    proba[:, model.classes_.astype(int)] = model.predict_proba(x)
+    with threadpool_limits(limits=threads(n_threads), user_api=None):
+        proba[:, model.classes_.astype(int)] = model.predict_proba(x)
     return proba
 
 
