@@ -27,6 +27,9 @@ from . import features as feats
 from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
 
 ROW = "_geotune_row"
+# Default smoothing along depth, in samples: beds thinner than ~5 samples are rare in cored facies, and a
+# one-sample facies flip is far more often noise (fixed a priori, not tuned on any score)
+SMOOTH = 5
 WELL_NAMES = ("Well Name", "WELL", "Well", "well", "well_name", "WELL_NAME", "UWI")
 DEPTH_NAMES = ("Depth", "DEPTH", "DEPT", "MD", "depth", "TDEP")
 
@@ -198,6 +201,9 @@ def fit(cfg: TrainConfig) -> dict:
     if not cfg.data:
         raise ConfigError("--data is required")
     extra = cfg.extra or {}
+    smooth = SMOOTH if cfg.smooth is None else int(cfg.smooth)
+    if smooth < 0:
+        raise ConfigError(f"--smooth must be 0 (off) or a number of samples, got {smooth}")
     aliases = load_aliases(extra.get("aliases"))
     raw, source = _read(cfg.data)
 
@@ -256,7 +262,7 @@ def fit(cfg: TrainConfig) -> dict:
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
         e.fit(x[train_idx], y_all[train_idx], cfg, weights)
         proba = e.proba(x[test_idx])
-        return smooth_proba(proba, wells[test_idx], cfg.smooth)
+        return smooth_proba(proba, wells[test_idx], smooth)
 
     summary: dict[str, Any] = {}
     notes = []
@@ -321,7 +327,7 @@ def fit(cfg: TrainConfig) -> dict:
         "features": spec.to_dict(),
         "feature_names": spec.names(),
         "aliases": aliases,
-        "smooth": int(cfg.smooth),
+        "smooth": smooth,
         "adjacency": adjacency,
         "cnn": final.cnn_options if cfg.model_type == "cnn" else None,
         "train": cfg.to_dict(),
