@@ -61,7 +61,7 @@ def _register_train(sub) -> None:
     p.add_argument("--loss", help="segment: ce, dice, focal or dice+ce")
     p.add_argument("--label-column", dest="label_column", help="logs: the facies/label column")
     p.add_argument("--depth-column", dest="depth_column", help="logs: the depth column")
-    p.add_argument("--model-type", dest="model_type", help="logs: gbm or cnn")
+    p.add_argument("--model-type", dest="model_type", help="logs: gbm (default), cnn, or ensemble (both, probabilities averaged)")
     p.add_argument("--smooth", type=int, help="logs: median-smooth predictions over this many samples")
     p.add_argument("--patches", help="fusion: .npy aligned with --data rows, patches (n,H,W) or embeddings (n,d)")
     p.add_argument("--fusion-mode", dest="fusion_mode", choices=["late", "early"], help="fusion: late (default) or early")
