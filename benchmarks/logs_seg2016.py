@@ -27,17 +27,23 @@ ADJACENCY = {"1": ["2"], "2": ["1", "3"], "3": ["2"], "4": ["5"], "5": ["4", "6"
              "7": ["6", "8"], "8": ["6", "7", "9"], "9": ["7", "8"]}  # from the contest notebook (SOURCE.md)
 
 VARIANTS = {
-    "gbm": dict(model_type="gbm", class_weights=False, smooth=0, extra={}),
-    "gbm-noformation": dict(model_type="gbm", class_weights=False, smooth=0, extra={"exclude": ["Formation"]}),
-    "gbm-smooth": dict(model_type="gbm", class_weights=False, smooth=5, extra={}),
-    "gbm-classweights": dict(model_type="gbm", class_weights=True, smooth=0, extra={}),
-    "cnn": dict(model_type="cnn", class_weights=False, smooth=0, extra={}, epochs=15, batch_size=64, lr=2e-3),
+    # the product default of `geotune train --task logs` (features, trees and smoothing fixed a priori)
+    "gbm": dict(model_type="gbm", extra={}),
+    "gbm-nosmooth": dict(model_type="gbm", smooth=0, extra={}),
+    "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={}),
+    "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"]}),
+    # the defaults before this change: two window sizes, lighter regularisation, no smoothing
+    "gbm-previous": dict(model_type="gbm", smooth=0, extra={
+        "windows": [5, 15], "shifts": [1, 3],
+        "gbm_params": dict(learning_rate=0.1, max_iter=150, min_samples_leaf=20, max_features=1.0)}),
+    "cnn": dict(model_type="cnn", extra={}, epochs=15, batch_size=64, lr=2e-3),
+    "ensemble": dict(model_type="ensemble", extra={}, epochs=15, batch_size=64, lr=2e-3),
 }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--variants", default="gbm,gbm-noformation")
+    parser.add_argument("--variants", default="gbm,gbm-previous")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     if not DATA.is_file():
@@ -63,7 +69,7 @@ def main(argv=None) -> int:
         results[name] = {
             "command": (f"geotune train --data facies_vectors.csv --task logs --label-column Facies "
                         f"--group-by 'Well Name' --cv logo --model-type {cfg.model_type}"
-                        + (" --class-weights" if cfg.class_weights else "") + (f" --smooth {cfg.smooth}" if cfg.smooth else "")
+                        + (" --class-weights" if cfg.class_weights else "") + (f" --smooth {cfg.smooth}" if cfg.smooth is not None else "")
                         + (f"  (extra: {json.dumps({k: v for k, v in extra.items() if k != 'adjacency'})})")),
             "micro_f1_mean": s["mean"], "micro_f1_std": s["std"], "micro_f1_min": s["min"], "micro_f1_max": s["max"],
             "macro_f1_mean": s["macro_f1_mean"], "adjacent_accuracy_mean": s.get("adjacent_accuracy_mean"),

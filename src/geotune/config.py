@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-TASKS = ("classify", "segment", "logs")
+TASKS = ("classify", "segment", "logs", "fusion")
 STRATEGIES = ("linear-probe", "gradual", "full")
 HEADS = ("linear", "seed")
 
@@ -59,7 +59,10 @@ class TrainConfig:
     label_column: str | None = None
     depth_column: str | None = None
     model_type: str = "gbm"  # gbm | cnn
-    smooth: int = 0
+    smooth: int | None = None  # logs: average probabilities over this many depth samples; None: 5
+    # fusion
+    patches: str | None = None  # .npy aligned with --data rows: patches (n, H, W) or embeddings (n, d)
+    fusion_mode: str = "late"  # late | early
     # few and imperfect labels
     unlabelled: str | None = None
     noisy_labels: str | None = None  # None | "detect" | "downweight"
@@ -83,6 +86,8 @@ class TrainConfig:
             raise ConfigError(f"--cv takes 'logo', got {self.cv!r}")
         if self.cv == "logo" and not self.group_by:
             raise ConfigError("--cv logo needs --group-by COLUMN (the well, survey or site column)")
+        if self.fusion_mode not in ("late", "early"):
+            raise ConfigError(f"--fusion-mode must be late or early, got {self.fusion_mode!r}")
         if self.recipe not in (None, "seed"):
             raise ConfigError(f"--recipe takes 'seed', got {self.recipe!r}")
         return self

@@ -16,12 +16,14 @@ TRAINERS = {
     "classify": "geotune.training.classify",
     "segment": "geotune.training.segment",
     "logs": "geotune.logs.pipeline",
+    "fusion": "geotune.training.fusion",
 }
 
 MODELS = {
     "classify": "geotune.predict.classifier:ImageClassifier",
     "segment": "geotune.predict.segmenter:Segmenter",
     "logs": "geotune.logs.pipeline:LogsModel",
+    "fusion": "geotune.predict.fusion:FusionModel",
 }
 
 

@@ -33,7 +33,7 @@ def _register_train(sub) -> None:
     p.add_argument("--data", help="image folder, train_data.npy, CSV manifest, SEG-Y/npy volume, or logs CSV/LAS dir")
     p.add_argument("--labels", help="labels .npy (beside --data .npy) or label volume/masks for --task segment")
     p.add_argument("--out", help="run folder; the model goes to OUT/model")
-    p.add_argument("--task", choices=["classify", "segment", "logs"])
+    p.add_argument("--task", choices=["classify", "segment", "logs", "fusion"])
     p.add_argument("--backbone", help="timm model name (see `geotune models`)")
     p.add_argument("--weights", help="a local pretrained weights file (.safetensors or .pth state dict)")
     p.add_argument("--no-pretrained", dest="pretrained", action="store_false", help="start from random weights")
@@ -61,8 +61,10 @@ def _register_train(sub) -> None:
     p.add_argument("--loss", help="segment: ce, dice, focal or dice+ce")
     p.add_argument("--label-column", dest="label_column", help="logs: the facies/label column")
     p.add_argument("--depth-column", dest="depth_column", help="logs: the depth column")
-    p.add_argument("--model-type", dest="model_type", help="logs: gbm or cnn")
+    p.add_argument("--model-type", dest="model_type", help="logs: gbm (default), cnn, or ensemble (both, probabilities averaged)")
     p.add_argument("--smooth", type=int, help="logs: median-smooth predictions over this many samples")
+    p.add_argument("--patches", help="fusion: .npy aligned with --data rows, patches (n,H,W) or embeddings (n,d)")
+    p.add_argument("--fusion-mode", dest="fusion_mode", choices=["late", "early"], help="fusion: late (default) or early")
     p.add_argument("--unlabelled", help="unlabelled data of the same kind for semi-supervised learning")
     p.add_argument("--noisy-labels", dest="noisy_labels", choices=["detect", "downweight"])
     p.add_argument("--fewshot", choices=["auto", "on"],
@@ -117,6 +119,7 @@ def _register_evaluate(sub) -> None:
     p.add_argument("model", help="RUN or RUN/model")
     p.add_argument("--data", required=True)
     p.add_argument("--labels")
+    p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with --data")
     p.add_argument("--out", help="folder for metrics.json, confusion_matrix.png, reliability.png")
     p.set_defaults(func=_evaluate)
 
@@ -124,7 +127,8 @@ def _register_evaluate(sub) -> None:
 def _evaluate(args) -> int:
     from ..api import evaluate
 
-    metrics = evaluate(args.model, args.data, labels=args.labels, out=args.out)
+    options = {"patches": args.patches} if args.patches else {}
+    metrics = evaluate(args.model, args.data, labels=args.labels, out=args.out, **options)
     shown = {k: metrics[k] for k in ("accuracy", "macro_f1", "micro_f1", "ece", "mean_iou", "map_iou") if k in metrics}
     print(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     if args.out:
@@ -144,6 +148,7 @@ def _register_predict(sub) -> None:
                    help="segment: write the class per sample or the probability of --proba-class")
     p.add_argument("--proba-class", dest="proba_class", type=int, help="segment: class index for --output proba")
     p.add_argument("--crossline", action="store_true", help="segment, 3D SEG-Y: also predict along crosslines")
+    p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with the input rows")
     p.set_defaults(func=_predict)
 
 
@@ -151,7 +156,8 @@ def _predict(args) -> int:
     from ..api import predict
 
     out = predict(args.model, args.input, args.out, batch_size=args.batch_size, engine=args.engine,
-                  output=args.output, proba_class=args.proba_class, crossline=args.crossline)
+                  output=args.output, proba_class=args.proba_class, crossline=args.crossline,
+                  **({"patches": args.patches} if args.patches else {}))
     print(f"predictions written to {out}")
     return 0
 

@@ -93,6 +93,9 @@ def train(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int = 30, batch_
     import torch
     from torch import nn
 
+    from .threads import threads
+
+    torch.set_num_threads(threads())  # small convolutions: extra threads only contend for busy cores
     torch.manual_seed(seed)
     generator = np.random.default_rng(seed)
     net = build_net(x.shape[1], n_classes, width)

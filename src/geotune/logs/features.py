@@ -19,6 +19,9 @@ from ..errors import DataError
 from .las import warn
 
 MAX_CATEGORIES = 50
+# Scales fixed a priori (not tuned on any score): from a bed's edge (3 samples) to a parasequence (31)
+WINDOWS = (3, 7, 15, 31)
+SHIFTS = (1, 2, 4)
 
 
 @dataclass
@@ -26,8 +29,8 @@ class FeatureSpec:
     curves: list[str]  # continuous logs
     indicators: list[str] = field(default_factory=list)  # few-valued numeric flags (NM_M): value + window mean
     categorical: dict[str, list[str]] = field(default_factory=dict)  # column -> known categories
-    windows: list[int] = field(default_factory=lambda: [5, 15])
-    shifts: list[int] = field(default_factory=lambda: [1, 3])
+    windows: list[int] = field(default_factory=lambda: list(WINDOWS))
+    shifts: list[int] = field(default_factory=lambda: list(SHIFTS))
     ref_step: float | None = None  # the training data's median depth step
 
     def to_dict(self) -> dict:
@@ -84,7 +87,7 @@ def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | N
         steps = steps[np.isfinite(steps) & (steps > 0)]
         ref_step = float(np.median(steps)) if len(steps) else None
     return FeatureSpec(curves=curves, indicators=indicators, categorical=categorical,
-                       windows=list(windows or [5, 15]), shifts=list(shifts or [1, 3]), ref_step=ref_step)
+                       windows=list(windows or WINDOWS), shifts=list(shifts or SHIFTS), ref_step=ref_step)
 
 
 def build_features(frame: pd.DataFrame, spec: FeatureSpec, well: str, depth: str | None) -> np.ndarray:

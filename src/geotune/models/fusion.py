@@ -145,10 +145,12 @@ class FusionClassifier:
         return self.predict_proba(blocks).argmax(1)
 
     # -- model directory
-    def save(self, folder, classes: list[str] | None = None, metrics: dict | None = None) -> Path:
+    def save(self, folder, classes: list[str] | None = None, metrics: dict | None = None,
+             extra: dict | None = None) -> Path:
+        """Write a geotune model directory; ``extra`` adds keys to config.json (e.g. the input columns)."""
         from .. import modeldir
 
-        config = {"task": "fusion", "mode": self.mode, "hidden": self.hidden, "modalities": self.names,
+        config = {**(extra or {}), "task": "fusion", "mode": self.mode, "hidden": self.hidden, "modalities": self.names,
                   "dims": self.dims, "n_classes": self.n_classes,
                   "classes": classes or [str(i) for i in range(self.n_classes)],
                   "mean": {n: self.mean[n].tolist() for n in self.names},

@@ -1,0 +1,97 @@
+"""A trained fusion model (task "fusion") behind `geotune evaluate` and `geotune predict`.
+
+Inputs are what it was trained on: a table (CSV/Parquet) with the same feature columns and a
+``patches`` .npy aligned row by row (patches or cached embeddings of the same size).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+
+class FusionModel:
+    def __init__(self, folder: Path, config: dict, model):
+        self.folder, self.config, self.model = Path(folder), config, model
+
+    @classmethod
+    def load(cls, folder, config: dict) -> "FusionModel":
+        from ..models.fusion import FusionClassifier
+
+        return cls(folder, config, FusionClassifier.load(folder))
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.config["classes"])
+
+    def _blocks(self, data, patches) -> tuple[Any, dict]:
+        from ..logs.las import read_logs
+        from ..training.fusion import read_patches, table_features
+
+        table = read_logs(data)
+        embeddings = read_patches(patches, len(table), self.config.get("embedder"))
+        if embeddings.shape[1] != self.model.dims["patches"]:
+            raise DataError(f"patch embeddings have {embeddings.shape[1]} values per row, the model was trained "
+                            f"on {self.model.dims['patches']}", patches)
+        return table, {"logs": table_features(table, self.config["feature_columns"], data), "patches": embeddings}
+
+    def predict_proba(self, data, patches=None) -> np.ndarray:
+        return self.model.predict_proba(self._blocks(data, patches)[1])
+
+    def predict(self, data, patches=None) -> np.ndarray:
+        return np.asarray(self.classes, dtype=object)[self.predict_proba(data, patches).argmax(1)]
+
+    def evaluate_source(self, data, labels=None, out_dir=None, patches=None, **_: Any) -> dict:
+        from ..logs.las import warn
+        from ..logs.pipeline import _find, score
+
+        table, blocks = self._blocks(data, patches)
+        label = _find(table, self.config["label_column"])
+        if label is None:
+            raise DataError(f"no label column {self.config['label_column']!r} to score against", data)
+        truth = table[label]
+        known = (truth.notna() & truth.astype(str).isin(self.classes)).to_numpy()
+        unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist())
+        if unseen:
+            warn(f"{int((truth.notna().to_numpy() & ~known).sum())} rows with classes the model never saw "
+                 f"({', '.join(unseen)}) were left out of the scores", data)
+        if not known.any():
+            raise DataError("no rows with a class the model knows; nothing to score", data)
+        proba = self.model.predict_proba({k: v[known] for k, v in blocks.items()})
+        y = np.array([self.classes.index(v) for v in truth[known].astype(str)])
+        metrics = score(y, proba.argmax(1), self.classes, proba)
+        if unseen:
+            metrics["unseen_classes_left_out"] = unseen
+        if out_dir is not None:
+            from .._atomic import atomic_file
+
+            with atomic_file(Path(out_dir) / "metrics.json") as handle:
+                json.dump(metrics, handle, indent=2, default=float)
+        return metrics
+
+    def predict_to_file(self, input, out, patches=None, **_: Any) -> Path:
+        import pandas as pd
+
+        from .._atomic import atomic_file
+        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, _find
+
+        out = Path(out)
+        if out.suffix.lower() != ".csv":
+            raise DataError("fusion predictions are written as .csv", out)
+        table, blocks = self._blocks(input, patches)
+        proba = self.model.predict_proba(blocks)
+        result = pd.DataFrame(index=range(len(table)))
+        for name in (_find(table, self.config.get("group_column"), WELL_NAMES), _find(table, None, DEPTH_NAMES)):
+            if name is not None and name not in result.columns:
+                result[name] = table[name].to_numpy()
+        result["predicted"] = np.asarray(self.classes, dtype=object)[proba.argmax(1)]
+        for i, name in enumerate(self.classes):
+            result[f"proba_{name}"] = proba[:, i]
+        with atomic_file(out, newline="") as handle:
+            result.to_csv(handle, index=False, float_format="%.5g")
+        return out

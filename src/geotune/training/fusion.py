@@ -1,0 +1,106 @@
+"""`geotune train --task fusion`: logs (or any table) fused with a seismic/image patch per row.
+
+Input: ``--data`` a CSV/Parquet table with ``--label-column`` and numeric feature columns, and
+``--patches`` a .npy aligned row by row with it: either patches (n, height, width), embedded once by
+a fixed conv net (``models.fusion.frozen_patch_embedder``), or embeddings (n, d) cached from a
+fine-tuned backbone. ``--fusion-mode late`` (default: one encoder per modality, modality dropout)
+or ``early`` (the baseline: everything concatenated). With ``--group-by`` the validation split keeps
+groups (wells) apart. The saved model is refitted on every labelled row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import TrainConfig
+from ..errors import ConfigError, DataError
+
+EMBEDDER = {"n_filters": 16, "seed": 0}  # the fixed patch embedder's settings, recorded in config.json
+
+
+def read_patches(path, n_rows: int, embedder: dict | None = None) -> np.ndarray:
+    """(n_rows, d) embeddings from a patches (n, H, W) or embeddings (n, d) .npy; DataError naming the file."""
+    from ..models.fusion import frozen_patch_embedder
+
+    if path is None:
+        raise ConfigError("a fusion model needs --patches FILE.npy (one patch or embedding per table row)")
+    path = Path(path)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise DataError("no such file", path) from exc
+    except (OSError, ValueError) as exc:
+        raise DataError(f"not a readable .npy array ({exc})", path) from exc
+    if array.ndim not in (2, 3) or not np.issubdtype(array.dtype, np.number):
+        raise DataError(f"patches must be numeric (n, height, width) or embeddings (n, d), got {array.dtype} "
+                        f"{array.shape}", path)
+    if len(array) != n_rows:
+        raise DataError(f"{len(array)} patches for {n_rows} table rows; they must align row by row", path)
+    if array.ndim == 3:
+        array = frozen_patch_embedder(**(embedder or EMBEDDER))(array)
+    if not np.isfinite(array).all():
+        raise DataError("patches hold NaN or infinite values", path)
+    return array.astype(np.float32)
+
+
+def table_features(table: pd.DataFrame, columns: list[str], source) -> np.ndarray:
+    """The numeric feature columns; a missing column is a DataError (missing values stay NaN)."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(f"columns the model needs are missing: {', '.join(missing)}", source)
+    return table[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)
+
+
+def fit(cfg: TrainConfig) -> dict:
+    from .. import modeldir
+    from ..data.splits import train_val_split
+    from ..logs.las import read_logs
+    from ..logs.pipeline import DEPTH_NAMES, _class_sort_key, _find, score
+    from ..models.fusion import FusionClassifier
+
+    if not cfg.data or not cfg.label_column:
+        raise ConfigError("--task fusion needs --data TABLE and --label-column")
+    table = read_logs(cfg.data)
+    label = _find(table, cfg.label_column)
+    if label is None:
+        raise DataError(f"label column {cfg.label_column!r} not found", cfg.data)
+    group = _find(table, cfg.group_by) if cfg.group_by else None
+    if cfg.group_by and group is None:
+        raise DataError(f"--group-by column {cfg.group_by!r} not found", cfg.data)
+    embeddings = read_patches(cfg.patches, len(table))
+    skip = {label, group, _find(table, cfg.depth_column, DEPTH_NAMES)} | set(cfg.extra.get("exclude", []))
+    columns = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
+    if not columns:
+        raise DataError("no numeric feature columns beside the label", cfg.data)
+    features = table_features(table, columns, cfg.data)
+
+    labelled = table[label].notna().to_numpy()
+    classes = sorted(table.loc[labelled, label].astype(str).unique().tolist(), key=_class_sort_key)
+    if len(classes) < 2:
+        raise DataError(f"label column {label!r} holds fewer than two classes", cfg.data)
+    rows = np.flatnonzero(labelled)
+    y = np.array([classes.index(v) for v in table.loc[labelled, label].astype(str)])
+    blocks = {"logs": features[rows], "patches": embeddings[rows]}
+    mode = cfg.fusion_mode
+
+    def model():
+        return FusionClassifier(mode=mode, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed)
+
+    groups = table[group].astype(str).to_numpy()[rows] if group else None
+    tr, va = train_val_split(y, cfg.val_split, cfg.seed, groups)
+    held_out = model().fit({k: v[tr] for k, v in blocks.items()}, y[tr], len(classes))
+    proba = held_out.predict_proba({k: v[va] for k, v in blocks.items()})
+    metrics = score(y[va], proba.argmax(1), classes, proba)
+    metrics["evaluation"] = "grouped validation split" if groups is not None else "random validation split"
+
+    final = model().fit(blocks, y, len(classes))
+    out = Path(cfg.out or "run") / "model"
+    final.save(out, classes=classes, metrics=metrics,
+               extra={"feature_columns": columns, "label_column": label, "group_column": group,
+                      "embedder": EMBEDDER, "train": cfg.to_dict()})
+    return {"model_dir": str(out), "metrics": metrics,
+            "note": f"{mode} fusion of {len(columns)} table columns and {embeddings.shape[1]}-d patch embeddings; "
+                    "the saved model was refitted on all labelled rows"}
