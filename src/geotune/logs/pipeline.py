@@ -495,17 +495,23 @@ class LogsModel:
         raw, frame, _ = self._prepared(input)
         proba = np.empty((len(raw), len(self.classes)))
         proba[frame[ROW].to_numpy()] = self._proba_prepared(frame)
-        table = pd.DataFrame(index=range(len(raw)))
-        for name in (_find(raw, self.config.get("well_column"), WELL_NAMES),
-                     _find(raw, self.config.get("group_column")),
-                     _find(raw, self.config.get("depth_column"), DEPTH_NAMES)):
-            if name is not None and name not in table.columns:
-                table[name] = raw[name].to_numpy()
-        table["predicted"] = np.asarray(self.classes, dtype=object)[proba.argmax(1)]
-        for i, name in enumerate(self.classes):
-            table[f"proba_{name}"] = proba[:, i]
-        from .._atomic import atomic_file
+        keep = (_find(raw, self.config.get("well_column"), WELL_NAMES), _find(raw, self.config.get("group_column")),
+                _find(raw, self.config.get("depth_column"), DEPTH_NAMES))
+        return write_table_predictions(raw, keep, self.classes, proba, out)
 
-        with atomic_file(out, newline="") as handle:
-            table.to_csv(handle, index=False, float_format="%.5g")
-        return out
+
+def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out):
+    """CSV of one row per input row: the identifying columns ``keep`` (None skipped), ``predicted`` and
+    one ``proba_<class>`` column per class, written atomically."""
+    from .._atomic import atomic_file
+
+    table = pd.DataFrame(index=range(len(raw)))
+    for name in keep:
+        if name is not None and name not in table.columns:
+            table[name] = raw[name].to_numpy()
+    table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1)]
+    for i, name in enumerate(classes):
+        table[f"proba_{name}"] = proba[:, i]
+    with atomic_file(out, newline="") as handle:
+        table.to_csv(handle, index=False, float_format="%.5g")
+    return out

@@ -75,23 +75,12 @@ class FusionModel:
         return metrics
 
     def predict_to_file(self, input, out, patches=None, **_: Any) -> Path:
-        import pandas as pd
-
-        from .._atomic import atomic_file
-        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, _find
+        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, _find, write_table_predictions
 
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("fusion predictions are written as .csv", out)
         table, blocks = self._blocks(input, patches)
         proba = self.model.predict_proba(blocks)
-        result = pd.DataFrame(index=range(len(table)))
-        for name in (_find(table, self.config.get("group_column"), WELL_NAMES), _find(table, None, DEPTH_NAMES)):
-            if name is not None and name not in result.columns:
-                result[name] = table[name].to_numpy()
-        result["predicted"] = np.asarray(self.classes, dtype=object)[proba.argmax(1)]
-        for i, name in enumerate(self.classes):
-            result[f"proba_{name}"] = proba[:, i]
-        with atomic_file(out, newline="") as handle:
-            result.to_csv(handle, index=False, float_format="%.5g")
-        return out
+        keep = (_find(table, self.config.get("group_column"), WELL_NAMES), _find(table, None, DEPTH_NAMES))
+        return write_table_predictions(table, keep, self.classes, proba, out)
