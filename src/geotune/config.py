@@ -58,7 +58,7 @@ class TrainConfig:
     # logs
     label_column: str | None = None
     depth_column: str | None = None
-    model_type: str = "gbm"  # gbm | cnn
+    model_type: str = "gbm"  # gbm | cnn | ensemble
     smooth: int | None = None  # logs: average probabilities over this many depth samples; None: 5
     # fusion
     patches: str | None = None  # .npy aligned with --data rows: patches (n, H, W) or embeddings (n, d)
