@@ -48,7 +48,7 @@ def main() -> None:
         runs["baseline_logreg"].append(f1_score(y[test], base.predict(f[test])))
         head = fit_fewshot(f[labelled], y[labelled], None, reference=f[unl], seed=draw)
         runs["fewshot"].append(f1_score(y[test], head.predict(f[test])))
-        idx, lab, conf = pseudo_label(f[labelled], y[labelled], f[unl], seed=draw)
+        idx, lab, conf, how = pseudo_label(f[labelled], y[labelled], f[unl])
         semi = fit_fewshot(np.concatenate([f[labelled], f[unl][idx]]), np.concatenate([y[labelled], lab]),
                            weights=np.concatenate([np.ones(len(labelled)), conf]), reference=f[unl], seed=draw)
         runs["fewshot+unlabelled"].append(f1_score(y[test], semi.predict(f[test])))

@@ -47,13 +47,46 @@ def test_linear_methods_export_exactly_as_a_linear_layer(method):
     assert np.allclose(logits - logits.max(1, keepdims=True), head.decision(x) - head.decision(x).max(1, keepdims=True))
 
 
-def test_pseudo_labels_are_confident_correct_and_capped():
+def test_propagated_pseudo_labels_are_correct_and_weighted_by_confidence():
     x, y = clusters(3)
     u, u_y = clusters(40, seed=0)
-    index, labels, confidence = pseudo_label(x, y, u + 0.0, threshold=0.8, max_ratio=5)
-    assert len(index) > 0 and (confidence >= 0.8).all()
+    index, labels, confidence, info = pseudo_label(x, y, u + 0.0)
+    assert info["method"] == "label propagation"
+    assert len(index) == len(u) and (labels == u_y[index]).mean() > 0.95
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+    strict = pseudo_label(x, y, u + 0.0, threshold=float(np.median(confidence)))
+    assert 0 < len(strict[0]) < len(index) and (strict[2] >= np.median(confidence)).all()
+
+
+def two_mode_class(seed=0):
+    """Class 1 has a second, separate mode that holds no labelled sample but sits nearer class 1's centre."""
+    rng = np.random.default_rng(seed)
+    dim = 16
+    centres = np.zeros((4, dim))
+    centres[0, :4] = centres[1, 4:8] = centres[2, 8:12] = 3.0
+    centres[3, 4:6] = 1.0
+    centres[3, 12:] = 3.0  # class 1's second mode
+    draw = lambda c, n: np.maximum(centres[c] + rng.normal(0, 0.3, (n, dim)), 0)  # noqa: E731
+    x = np.concatenate([draw(c, 2) for c in range(3)])
+    y = np.repeat(np.arange(3), 2)
+    u = np.concatenate([draw(0, 60), draw(1, 30), draw(3, 30), draw(2, 60)])
+    u_y = np.repeat([0, 1, 1, 2], [60, 30, 30, 60])
+    return x, y, u, u_y
+
+
+def test_an_unlabelled_mode_that_swells_one_class_triggers_balanced_refinement():
+    x, y, u, u_y = two_mode_class()
+    index, labels, confidence, info = pseudo_label(x, y, u)
+    assert info["method"].startswith("class-balanced")
+    assert max(abs(info["propagated_share"][c] / info["expected_share"][c] - 1) for c in range(3)) > 0.2
+    assert np.bincount(labels, minlength=3).tolist() == [60, 60, 60]
     assert (labels == u_y[index]).mean() > 0.95
-    assert np.bincount(labels).max() <= 15  # 5 x 3 labelled per class
+
+
+def test_no_unlabelled_samples_or_one_class_give_no_pseudo_labels():
+    x, y = clusters(3)
+    assert len(pseudo_label(x, y, x[:0])[0]) == 0
+    assert len(pseudo_label(x[y == 0], y[y == 0], x)[0]) == 0
 
 
 def test_noise_detector_finds_flipped_labels_and_downweights_them():

@@ -1,9 +1,18 @@
-"""Semi-supervised learning from unlabelled data: confident pseudo-labels by self-training.
+"""Semi-supervised learning from unlabelled data: pseudo-labels by label propagation on a feature graph.
 
-A head trained on the labelled features labels the unlabelled features; per class, the most confident
-ones (probability at least a threshold) join the labelled set weighted by their confidence, and the
-head is refitted. Over a few rounds the accepted number grows to ``max_ratio`` times the labelled
-count, with the same multiple for every class so the class balance of the labels is kept.
+Labels spread from the labelled samples over a k-nearest-neighbour graph of all (labelled and
+unlabelled) frozen features, so an unlabelled sample takes the label of the region of feature space it
+is connected to, not just of the nearest class mean (Zhou et al. 2004, "Learning with local and global
+consistency"; Iscen et al. 2019, "Label propagation for deep semi-supervised learning"). Each
+pseudo-label is weighted by its confidence, one minus the normalised entropy of its propagated scores.
+
+A cluster that holds no labelled sample is reached through whichever class happens to touch it; that
+class then swells well past its expected share. When a class's share departs from what the labels'
+class proportions predict by more than ``BALANCE_TOLERANCE``, the labels are instead re-estimated by
+class-balanced prototype refinement (soft k-means on power-normalised features with the class sizes held
+to the expected proportions by Sinkhorn scaling, as in Hu et al. 2021, "PT-MAP"). Both assume the
+unlabelled data has roughly the labelled data's class proportions, as when labels are drawn per class or
+stratified; the report says which was used and how many samples each class received.
 """
 
 from __future__ import annotations
@@ -13,47 +22,120 @@ from pathlib import Path
 
 import numpy as np
 
-from .fewshot import fit_fewshot
+from .fewshot import power_normalise
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.0  # minimum confidence of a pseudo-label; all are used by default, weighted by confidence
+NEIGHBOURS = 10
+ALPHA = 0.99  # how far labels spread along the graph against how much they stick to the labelled samples
+BALANCE_TOLERANCE = 0.2
+SCALE = 20.0  # cosine-logit temperature, the same as the prototype-pt head's
+
+
+def knn_graph(z: np.ndarray, neighbours: int = NEIGHBOURS, chunk: int = 2048):
+    """Symmetric sparse graph of cosine similarity cubed to each row's nearest neighbours (rows unit length).
+    Built in row chunks so memory grows with n x chunk, not n x n."""
+    from scipy.sparse import csr_matrix
+
+    n = len(z)
+    k = min(neighbours, n - 1)
+    rows, cols, vals = [], [], []
+    for start in range(0, n, chunk):
+        s = z[start:start + chunk] @ z.T
+        s[np.arange(len(s)), np.arange(start, start + len(s))] = -np.inf  # no self-loops
+        nb = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        rows.append(np.repeat(np.arange(start, start + len(s)), k))
+        cols.append(nb.ravel())
+        vals.append(np.maximum(np.take_along_axis(s, nb, 1), 0.0).ravel() ** 3)  # cube: trust close pairs most
+    graph = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return graph + graph.T
+
+
+def propagate(z_labelled, y, z_unlabelled, classes) -> np.ndarray:
+    """Class scores (n_unlabelled x len(classes), rows summing to 1 or 0 where no label reached) by solving
+    (I - alpha S) F = Y on the normalised graph; each class's column is scaled to unit mass first, so a class
+    with more labelled samples does not win by weight of numbers."""
+    from scipy.sparse import diags, identity
+    from scipy.sparse.linalg import cg
+
+    z = np.concatenate([z_labelled, z_unlabelled])
+    graph = knn_graph(z)
+    degree = np.asarray(graph.sum(1)).ravel()
+    inv_sqrt = diags(1.0 / np.sqrt(np.maximum(degree, 1e-12)))
+    system = identity(len(z)) - ALPHA * (inv_sqrt @ graph @ inv_sqrt)
+    scores = np.zeros((len(z), len(classes)))
+    for j, c in enumerate(classes):
+        seed = (y == c).astype(np.float64)
+        scores[:, j] = cg(system, np.concatenate([seed, np.zeros(len(z_unlabelled))]), rtol=1e-6, maxiter=300)[0]
+    scores = np.maximum(scores[len(y):], 0.0)
+    scores /= np.maximum(scores.sum(0, keepdims=True), 1e-12)
+    return scores / np.maximum(scores.sum(1, keepdims=True), 1e-300)
+
+
+def sinkhorn(logits: np.ndarray, column_sums: np.ndarray, iterations: int = 100) -> np.ndarray:
+    """Soft assignment with rows summing to 1 and columns to ``column_sums``."""
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    for _ in range(iterations):
+        p *= column_sums / np.maximum(p.sum(0), 1e-300)
+        p /= np.maximum(p.sum(1, keepdims=True), 1e-300)
+    return p
+
+
+def balanced_refinement(z_labelled, y_index, z_unlabelled, proportions, start, steps: int = 30,
+                        step: float = 0.2) -> np.ndarray:
+    """Soft assignment of the unlabelled samples to class prototypes with class totals held to
+    ``proportions``; prototypes start from the labelled samples plus the ``start`` assignment and move a
+    ``step`` of the way to the new weighted means each iteration."""
+    onehot = np.eye(len(proportions))[y_index]
+    totals = proportions * len(z_unlabelled)
+
+    def means(p):
+        return (onehot.T @ z_labelled + p.T @ z_unlabelled) / (onehot.sum(0) + p.sum(0))[:, None]
+
+    prototypes = means(start)
+    for _ in range(steps):
+        unit = prototypes / np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-12)
+        p = sinkhorn(SCALE * z_unlabelled @ unit.T, totals)
+        prototypes += step * (means(p) - prototypes)
+    return p
 
 
 def pseudo_label(train_features, train_y, unlabelled_features, threshold: float = DEFAULT_THRESHOLD,
-                 max_ratio: float = 10.0, rounds: int = 4, seed: int = 0, n_classes: int | None = None):
-    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences) of the accepted samples.
-
-    Each round accepts, per class, the most confident unlabelled samples predicted as that class (at
-    least ``threshold``), up to a multiple of the labelled count that grows to ``max_ratio`` over the
-    rounds and is the same for every class, so the pseudo-labelled set keeps the labelled class balance
-    (easy majority-class samples would otherwise pull the boundary away from the rare class).
-    """
+                 n_classes: int | None = None):
+    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences, info) of the accepted
+    samples: those whose confidence is at least ``threshold``. ``info`` says which method labelled them,
+    the class shares expected from the labels and those that propagation gave."""
     x = np.asarray(train_features, dtype=np.float64)
     y = np.asarray(train_y, dtype=np.int64)
     u = np.asarray(unlabelled_features, dtype=np.float64)
     n_classes = n_classes or int(y.max()) + 1
-    counts = np.bincount(y, minlength=n_classes)
-    present = np.where(counts > 0)[0]
-    chosen = np.zeros(0, dtype=np.int64)
-    labels = np.zeros(0, dtype=np.int64)
-    confidence = np.zeros(0)
-    for round_ in range(rounds):
-        fx = np.concatenate([x, u[chosen]])
-        fy = np.concatenate([y, labels])
-        fw = np.concatenate([np.ones(len(y)), confidence])
-        head = fit_fewshot(fx, fy, weights=fw, methods=("logistic-pt",), reference=u, seed=seed, n_classes=n_classes)
-        proba = head.predict_proba(u)
-        guess, conf = proba.argmax(1), proba.max(1)
-        candidates = {c: np.where((guess == c) & (conf >= threshold))[0] for c in present}
-        ratio = min([max_ratio * (round_ + 1) / rounds] + [len(candidates[c]) / counts[c] for c in present])
-        keep = [candidates[c][np.argsort(-conf[candidates[c]], kind="stable")][:int(ratio * counts[c])]
-                for c in present]
-        chosen = np.sort(np.concatenate(keep)).astype(np.int64)
-        labels, confidence = guess[chosen], conf[chosen]
-    return chosen, labels, confidence
+    classes = np.unique(y)
+    info = {"method": "none", "expected_share": {}, "propagated_share": {}}
+    if len(u) == 0 or len(classes) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), info
+    center = np.sqrt(np.maximum(np.concatenate([x, u]), 0.0) + 1e-6).mean(0)
+    zx, zu = power_normalise(x, center), power_normalise(u, center)
+    expected = np.array([(y == c).mean() for c in classes])
+    p = propagate(zx, y, zu, classes)
+    reached = p.sum(1) > 0
+    share = np.bincount(p.argmax(1)[reached], minlength=len(classes)) / max(int(reached.sum()), 1)
+    info.update(expected_share={int(c): round(float(e), 4) for c, e in zip(classes, expected)},
+                propagated_share={int(c): round(float(s), 4) for c, s in zip(classes, share)})
+    info["method"] = "label propagation"
+    if np.abs(share / expected - 1).max() > BALANCE_TOLERANCE:  # a cluster with no label went to the wrong class
+        p = balanced_refinement(zx, np.searchsorted(classes, y), zu, expected, np.eye(len(classes))[p.argmax(1)])
+        reached = np.ones(len(u), bool)
+        info["method"] = "class-balanced prototype refinement (propagated shares off by more than " \
+                         f"{BALANCE_TOLERANCE:.0%})"
+        confidence = p.max(1)
+    else:
+        entropy = -(p * np.log(np.maximum(p, 1e-300))).sum(1)
+        confidence = 1.0 - entropy / np.log(len(classes))
+    keep = np.where(reached & (confidence >= threshold))[0]
+    return keep.astype(np.int64), classes[p.argmax(1)[keep]], confidence[keep], info
 
 
 def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling: str | None = None):
-    """The `--unlabelled` hook of the linear-probe strategy: (features, labels, weights) of the confident
+    """The `--unlabelled` hook of the linear-probe strategy: (features, labels, weights) of the
     pseudo-labelled samples; writes RUN/unlabelled.json with how many were read and used."""
     import torch
 
@@ -76,10 +158,10 @@ def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling:
     threshold = float(cfg.extra.get("pseudo_threshold", DEFAULT_THRESHOLD))
     y = np.asarray(train_y)
     n_classes = int(model.head.out_features) if hasattr(model.head, "out_features") else int(y.max()) + 1
-    index, labels, confidence = pseudo_label(train_features.numpy(), y, features.numpy(), threshold,
-                                             seed=cfg.seed, n_classes=n_classes)
+    index, labels, confidence, how = pseudo_label(train_features.numpy(), y, features.numpy(), threshold,
+                                                  n_classes=n_classes)
     info = {"source": str(cfg.unlabelled), "n_unlabelled": len(samples), "n_used": int(len(index)),
-            "threshold": threshold, "used_per_class": np.bincount(labels, minlength=n_classes).tolist()}
+            "threshold": threshold, "used_per_class": np.bincount(labels, minlength=n_classes).tolist(), **how}
     if run_dir is not None:
         with atomic_file(Path(run_dir) / "unlabelled.json") as handle:
             json.dump(info, handle, indent=2)
