@@ -56,3 +56,37 @@ def test_region_keeps_training_inside(area):
     rows, cols = deposits.cells(stack.grid)
     assert str((cols < 25).sum()) + " deposit points" in model.sampling_
     assert np.isnan(model.predict_proba(stack, region=~region)[:, :25]).all()
+
+
+def test_gbm_draws_twenty_negatives_per_deposit(tmp_path):
+    # 80 deposits: gbm 20 each (1600), logistic 10 each, raised to the floor of 1000
+    paths = make_synthetic_area(tmp_path, shape=(120, 120), n_deposits=80, seed=1)
+    stack = EvidenceStack.from_files([paths["fault_dist"], paths["host"]])
+    deposits = read_deposits(paths["deposits"])
+    gbm = MLProspectivity("gbm", n_members=1).fit(stack, deposits)
+    logistic = MLProspectivity("logistic", n_members=1).fit(stack, deposits)
+    assert len(deposits) == 80
+    assert "; 1600 negatives per member" in gbm.sampling_
+    assert "; 1000 negatives per member" in logistic.sampling_
+    assert "; 500 negatives" in MLProspectivity("gbm", n_members=1, n_negatives=500).fit(stack, deposits).sampling_
+
+
+def test_gbm_is_monotone_in_a_declared_favourable_end(area, tmp_path):
+    stack, deposits = area
+    paths = {layer.name: layer.path for layer in stack.layers}
+    declared = EvidenceStack.from_files(list(paths.values()), favourable={"fault_dist": "low", "noise": "high"})
+    model = MLProspectivity("gbm", n_members=2, seed=0).fit(declared, deposits)
+    names = model.encoder_.feature_names
+    assert model.encoder_.monotone == [{"fault_dist": -1, "noise": 1}.get(n, 0) for n in names]
+    # sweep each constrained feature with the others held at a deposit's values
+    base = model.encoder_.transform({l.name: l.array[deposits.cells(stack.grid)[0][:1],
+                                                     deposits.cells(stack.grid)[1][:1]] for l in declared.layers})
+    for feature, sign in (("fault_dist", -1), ("noise", 1)):
+        x = np.repeat(base, 50, axis=0)
+        x[:, names.index(feature)] = np.linspace(-3, 3, 50)
+        for member in model.members_:
+            step = np.diff(member.predict_proba(x)[:, 1])
+            assert np.all(sign * step >= -1e-12)
+    # without a declared end nothing is constrained
+    free = MLProspectivity("gbm", n_members=1).fit(stack, deposits)
+    assert not any(free.encoder_.monotone)

@@ -20,7 +20,8 @@ def register(sub) -> None:
     fit.add_argument("--kind", action="append", metavar="NAME=KIND",
                      help="override a layer's kind: binary, categorical or continuous (repeatable)")
     fit.add_argument("--favourable", action="append", metavar="NAME=END",
-                     help="favourable end of a continuous layer: low, high or both (default both; repeatable)")
+                     help="favourable end of a continuous layer: low, high or both (default both; repeatable); "
+                          "WofE tests only that end and gbm is held monotone in it")
     fit.add_argument("--members", type=int, default=5, help="ensemble members for ML methods (default 5)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--out", required=True, help="RUN folder to write")

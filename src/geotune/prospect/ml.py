@@ -2,8 +2,10 @@
 (scikit-learn HistGradientBoosting) or a random forest.
 
 Training samples: every deposit point is a positive; negatives are cells drawn at random from the
-training area at least ``buffer_km`` from any deposit (``n_negatives`` of them, default ten per
-deposit). Each ensemble member draws its own negatives (and a bootstrap of the deposits), so the
+training area at least ``buffer_km`` from any deposit (``n_negatives`` of them; by default twenty
+per deposit for gradient boosting, whose trees keep improving with more of the background, and ten for
+the other methods). Gradient boosting is held monotone in a continuous layer whose favourable end is
+declared (``low`` or ``high``), so a sparse tail cannot reverse the physical ordering. Each ensemble member draws its own negatives (and a bootstrap of the deposits), so the
 spread between members is the per-cell uncertainty. Because the negatives are a sample, the model's
 odds are rescaled to the population (deposits per unit cell of the training area), which keeps the
 ranking and gives a probability per unit cell comparable with weights of evidence.
@@ -21,6 +23,9 @@ from .layers import EvidenceStack
 from .wofe import deposit_cells
 
 METHODS = ("logistic", "gbm", "rf")
+# negatives per deposit when n_negatives is not given (at least 1000 in all)
+NEGATIVES_PER_DEPOSIT = {"logistic": 10, "gbm": 20, "rf": 10}
+MONOTONE = {"high": 1, "low": -1, "both": 0}
 CHUNK = 250_000
 
 
@@ -39,7 +44,8 @@ class _Encoder:
             values = layer.array[area]
             spec: dict[str, Any] = {"name": layer.name, "kind": layer.kind}
             if layer.kind == "continuous":
-                spec.update(mean=float(values.mean()), std=float(values.std()) or 1.0)
+                spec.update(mean=float(values.mean()), std=float(values.std()) or 1.0,
+                            favourable=getattr(layer, "favourable", "both"))
             else:
                 spec["categories"] = [float(v) for v in np.unique(values)]
             specs.append(spec)
@@ -59,6 +65,17 @@ class _Encoder:
     def categorical_mask(self) -> list[bool]:
         return [spec["kind"] == "categorical" for spec in self.specs] if self.native else \
             [False] * len(self.feature_names)
+
+    @property
+    def monotone(self) -> list[int]:
+        """Per feature: +1 / -1 where a continuous layer's favourable end is declared high / low, else 0."""
+        out = []
+        for spec in self.specs:
+            if spec["kind"] == "categorical" and not self.native:
+                out += [0] * len(spec["categories"])
+            else:
+                out.append(MONOTONE[spec.get("favourable", "both")] if spec["kind"] == "continuous" else 0)
+        return out
 
     def transform(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         parts = []
@@ -117,7 +134,7 @@ class MLProspectivity:
         cell_m = np.array(stack.grid.cell_size)[::-1]  # (row, col) spacing
         far = distance_transform_edt(~has_deposit, sampling=cell_m) > self.buffer_km * 1000.0
         candidates = np.flatnonzero((area & far).ravel())
-        n_neg = self.n_negatives or max(10 * len(rows), 1000)
+        n_neg = self.n_negatives or max(NEGATIVES_PER_DEPOSIT[self.method] * len(rows), 1000)
         n_neg = min(n_neg, len(candidates))
         if n_neg < len(rows):
             raise DataError(f"only {len(candidates)} cells lie {self.buffer_km} km from every deposit; "
@@ -155,7 +172,8 @@ class MLProspectivity:
 
             return HistGradientBoostingClassifier(
                 max_iter=100, learning_rate=0.05, max_leaf_nodes=7, min_samples_leaf=40, l2_regularization=1.0,
-                categorical_features=np.array(self.encoder_.categorical_mask), early_stopping=False,
+                categorical_features=np.array(self.encoder_.categorical_mask), monotonic_cst=self.encoder_.monotone,
+                early_stopping=False,
                 random_state=seed).fit(x, y)
         from sklearn.ensemble import RandomForestClassifier
 
