@@ -1,6 +1,6 @@
 """Leave-one-well-out lithofacies on the SEG 2016 contest wells (restricted data: numbers only).
 
-    .venv/bin/python benchmarks/logs_seg2016.py [--variants gbm,gbm-noformation,gbm-smooth,cnn]
+    .venv/bin/python benchmarks/logs_seg2016.py [--variants gbm,gbm-smooth,gbm-nonorm,gbm-before,cnn]
 
 Each variant is `geotune train --task logs --label-column Facies --group-by "Well Name" --cv logo` on
 ../shared/data/seg2016_facies_vectors/facies_vectors.csv; the pseudo-well "Recruit F9" is used for
@@ -27,13 +27,17 @@ ADJACENCY = {"1": ["2"], "2": ["1", "3"], "3": ["2"], "4": ["5"], "5": ["4", "6"
              "7": ["6", "8"], "8": ["6", "7", "9"], "9": ["7", "8"]}  # from the contest notebook (SOURCE.md)
 
 VARIANTS = {
-    # the product default of `geotune train --task logs` (features, trees and smoothing fixed a priori)
+    # the product default of `geotune train --task logs`: per-well normalised features, HMM depth decoding
     "gbm": dict(model_type="gbm", extra={}),
-    "gbm-nosmooth": dict(model_type="gbm", smooth=0, extra={}),
+    "gbm-smooth": dict(model_type="gbm", decode="smooth", extra={}),  # moving average (5) instead of the HMM
+    "gbm-nonorm": dict(model_type="gbm", extra={"normalise": False}),  # HMM, without the per-well z/rank features
+    # the default before HMM decoding and per-well normalisation
+    "gbm-before": dict(model_type="gbm", decode="smooth", extra={"normalise": False}),
+    "gbm-nosmooth": dict(model_type="gbm", decode="none", extra={}),
     "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={}),
     "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"]}),
     # the defaults before this change: two window sizes, lighter regularisation, no smoothing
-    "gbm-previous": dict(model_type="gbm", smooth=0, extra={
+    "gbm-previous": dict(model_type="gbm", smooth=0, extra={"normalise": False,
         "windows": [5, 15], "shifts": [1, 3],
         "gbm_params": dict(learning_rate=0.1, max_iter=150, min_samples_leaf=20, max_features=1.0)}),
     "cnn": dict(model_type="cnn", extra={}, epochs=15, batch_size=64, lr=2e-3),
@@ -70,6 +74,7 @@ def main(argv=None) -> int:
             "command": (f"geotune train --data facies_vectors.csv --task logs --label-column Facies "
                         f"--group-by 'Well Name' --cv logo --model-type {cfg.model_type}"
                         + (" --class-weights" if cfg.class_weights else "") + (f" --smooth {cfg.smooth}" if cfg.smooth is not None else "")
+                        + (f" --decode {cfg.decode}" if cfg.decode is not None else "")
                         + (f"  (extra: {json.dumps({k: v for k, v in extra.items() if k != 'adjacency'})})")),
             "micro_f1_mean": s["mean"], "micro_f1_std": s["std"], "micro_f1_min": s["min"], "micro_f1_max": s["max"],
             "macro_f1_mean": s["macro_f1_mean"], "adjacent_accuracy_mean": s.get("adjacent_accuracy_mean"),

@@ -16,6 +16,7 @@ from geotune.config import TrainConfig
 from geotune.errors import DataError, ModelError
 from geotune.logs.las import LogsWarning
 from geotune.logs.pipeline import LogsModel, adjacent_accuracy, fit, smooth_proba
+from geotune.logs import decode
 from geotune.logs.synthetic import make_wells, write_las
 
 FAST = {"gbm_params": {"max_iter": 8}}
@@ -159,7 +160,7 @@ def test_ensemble_saves_both_models_and_averages_them(wells):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
         fit(TrainConfig(data=str(folder / "wells.csv"), task="logs", label_column="Facies", group_by="Well Name",
-                        model_type="ensemble", epochs=3, out=str(folder / "ens"),
+                        model_type="ensemble", epochs=3, out=str(folder / "ens"), decode="none",
                         extra={**FAST, "window": 6, "width": 8}))
         names = {p.name for p in (folder / "ens" / "model").iterdir()}
         assert {"weights.safetensors", "model.skops"} <= names
@@ -193,6 +194,7 @@ def test_cli_train_evaluate_predict(wells, tmp_path, capsys):
         code = main(["train", "--data", str(folder / "wells.csv"), "--task", "logs", "--label-column", "Facies",
                      "--group-by", "Well Name", "--smooth", "3", "--config", str(config), "--out", str(tmp_path / "r")])
         assert code == 0
+        assert json.loads((tmp_path / "r" / "model" / "config.json").read_text())["decode"] == "smooth"  # --smooth alone
         assert main(["evaluate", str(tmp_path / "r" / "model"), "--data", str(folder / "wells.csv")]) == 0
         assert "micro_f1" in capsys.readouterr().out
         table.drop(columns="Facies").head(50).to_csv(tmp_path / "new.csv", index=False)
@@ -204,3 +206,24 @@ def test_cli_train_evaluate_predict(wells, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "label column 'Lithology' not found" in err and "Traceback" not in err
     assert not (tmp_path / "bad" / "model").exists()
+
+
+def test_hmm_decoding_is_the_default_and_honoured_at_prediction(wells):
+    folder, table = wells
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogsWarning)
+        summary = fit(TrainConfig(data=str(folder / "wells.csv"), task="logs", label_column="Facies",
+                                  group_by="Well Name", cv="logo", out=str(folder / "hmm"),
+                                  extra={"gbm_params": {"max_iter": 40}}))
+        model = _load(folder / "hmm")
+        assert model.config["decode"] == "hmm" and summary["cv"]["summary"]["decode"] == "hmm"
+        assert model.engine.spec.normalise and "GR_z" in model.config["feature_names"]
+        frame = model._prepared(table)[1]
+        raw = model.engine.proba(model.engine.inputs(frame))
+        decoded = model._proba_prepared(frame)
+    expected = decode.posterior(raw, frame["Well Name"].to_numpy(), model.config["transitions"], model.config["priors"])
+    assert np.allclose(decoded, expected) and not np.allclose(decoded, raw, atol=0.05)
+    assert np.allclose(decoded.sum(1), 1.0)
+    truth = frame["Facies"].to_numpy()
+    names = np.asarray(model.classes)
+    assert (names[decoded.argmax(1)] == truth).mean() >= (names[raw.argmax(1)] == truth).mean()

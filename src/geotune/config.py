@@ -60,6 +60,7 @@ class TrainConfig:
     depth_column: str | None = None
     model_type: str = "gbm"  # gbm | cnn | ensemble
     smooth: int | None = None  # logs: average probabilities over this many depth samples; None: 5
+    decode: str | None = None  # logs: hmm | smooth | none; None: hmm, or smooth when --smooth is given
     # fusion
     patches: str | None = None  # .npy aligned with --data rows: patches (n, H, W) or embeddings (n, d)
     fusion_mode: str = "late"  # late | early

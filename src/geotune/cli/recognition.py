@@ -62,7 +62,11 @@ def _register_train(sub) -> None:
     p.add_argument("--label-column", dest="label_column", help="logs: the facies/label column")
     p.add_argument("--depth-column", dest="depth_column", help="logs: the depth column")
     p.add_argument("--model-type", dest="model_type", help="logs: gbm (default), cnn, or ensemble (both, probabilities averaged)")
-    p.add_argument("--smooth", type=int, help="logs: average class probabilities over this many depth samples (default 5, 0 for none)")
+    p.add_argument("--smooth", type=int, help="logs: with --decode smooth, average class probabilities over this many "
+                   "depth samples (default 5, 0 for none); given alone, it selects --decode smooth")
+    p.add_argument("--decode", choices=["hmm", "smooth", "none"],
+                   help="logs: depth-sequence decoding of class probabilities: hmm (default; facies transitions "
+                        "counted in the training wells, forward-backward posteriors), smooth (moving average) or none")
     p.add_argument("--patches", help="fusion: .npy aligned with --data rows, patches (n,H,W) or embeddings (n,d)")
     p.add_argument("--fusion-mode", dest="fusion_mode", choices=["late", "early"], help="fusion: late (default) or early")
     p.add_argument("--unlabelled", help="unlabelled data of the same kind for semi-supervised learning")

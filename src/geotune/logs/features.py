@@ -2,7 +2,9 @@
 
 For each log curve: its value, its depth gradient, windowed mean and standard deviation at a few
 scales, its deviation from the well's median (a per-well normalisation that removes tool and
-borehole offsets between wells) and the values a few samples above and below. Plus the relative
+borehole offsets between wells), and, with ``normalise``, its robust z-score within the well
+((value - median) / interquartile range, which also removes gain differences between tools) and
+its percentile rank within the well; and the values a few samples above and below. Plus the relative
 position in the well, indicator curves (marine/non-marine, 1/2 flags) as they are, and string
 columns with few values (formation names) as categories. Windows are counted in samples at the
 training data's depth step and rescaled for wells logged at another step.
@@ -32,6 +34,8 @@ class FeatureSpec:
     windows: list[int] = field(default_factory=lambda: list(WINDOWS))
     shifts: list[int] = field(default_factory=lambda: list(SHIFTS))
     ref_step: float | None = None  # the training data's median depth step
+    # per-well robust z-score and rank of each curve; False for specs saved before it existed
+    normalise: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,7 +47,7 @@ class FeatureSpec:
     def names(self) -> list[str]:
         out = []
         for c in self.curves:
-            out += [c, f"{c}_grad", f"{c}_dev"]
+            out += [c, f"{c}_grad", f"{c}_dev"] + ([f"{c}_z", f"{c}_rank"] if self.normalise else [])
             out += [f"{c}_mean{w}" for w in self.windows] + [f"{c}_std{w}" for w in self.windows]
             out += [f"{c}_up{s}" for s in self.shifts] + [f"{c}_down{s}" for s in self.shifts]
         for c in self.indicators:
@@ -59,7 +63,7 @@ class FeatureSpec:
 
 def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | None,
                windows: list[int] | None = None, shifts: list[int] | None = None,
-               features: list[str] | None = None) -> FeatureSpec:
+               features: list[str] | None = None, normalise: bool = True) -> FeatureSpec:
     """Decide which columns are logs, indicators and categories."""
     candidates = features if features is not None else [c for c in frame.columns if c not in exclude]
     missing = [c for c in candidates if c not in frame.columns]
@@ -87,7 +91,7 @@ def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | N
         steps = steps[np.isfinite(steps) & (steps > 0)]
         ref_step = float(np.median(steps)) if len(steps) else None
     return FeatureSpec(curves=curves, indicators=indicators, categorical=categorical,
-                       windows=list(windows or WINDOWS), shifts=list(shifts or SHIFTS), ref_step=ref_step)
+                       windows=list(windows or WINDOWS), shifts=list(shifts or SHIFTS), ref_step=ref_step, normalise=bool(normalise))
 
 
 def build_features(frame: pd.DataFrame, spec: FeatureSpec, well: str, depth: str | None) -> np.ndarray:
@@ -119,6 +123,8 @@ def _well_features(rows: pd.DataFrame, spec: FeatureSpec, depth: str | None) -> 
         grad[np.isnan(v)] = np.nan
         median = np.nanmedian(v) if s.notna().any() else np.nan
         columns += [v, grad, v - median]
+        if spec.normalise:
+            columns += list(_normalised(v))
         for w in spec.windows:
             columns.append(_rolling(s, w, scale).mean().to_numpy())
         for w in spec.windows:
@@ -148,3 +154,12 @@ def _well_features(rows: pd.DataFrame, spec: FeatureSpec, depth: str | None) -> 
 def _rolling(s: pd.Series, window: int, scale: float):
     size = max(1, int(round(window * scale)))
     return s.rolling(size, center=True, min_periods=1)
+
+
+def _normalised(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Robust z-score and percentile rank of one curve within its well (NaN where not measured)."""
+    if np.isnan(v).all():
+        return v.copy(), v.copy()
+    q1, median, q3 = np.nanpercentile(v, [25, 50, 75])
+    spread = q3 - q1 if q3 > q1 else (np.nanstd(v) or 1.0)  # a near-constant curve: no blow-up
+    return (v - median) / spread, pd.Series(v).rank(pct=True).to_numpy()

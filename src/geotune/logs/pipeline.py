@@ -7,7 +7,7 @@
 Options beyond TrainConfig live in ``cfg.extra``: ``aliases`` (JSON/YAML file extending the mnemonic
 table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclude`` (groups used for
 training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
-``window`` (CNN half-window in samples), ``well_column`` (when --group-by is not the well), ``refit``.
+``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on), ``well_column`` (when --group-by is not the well), ``refit``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 from .. import modeldir
 from ..config import TrainConfig
 from ..errors import ConfigError, DataError, ModelError
+from . import decode as hmm
 from . import features as feats
 from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
 
@@ -30,6 +31,10 @@ ROW = "_geotune_row"
 # Default smoothing along depth, in samples: beds thinner than ~5 samples are rare in cored facies, and a
 # one-sample facies flip is far more often noise (fixed a priori, not tuned on any score)
 SMOOTH = 5
+# Default depth-sequence decoding: hmm (facies transitions from the training wells), smooth (--smooth N
+# moving average) or none
+DECODE = "hmm"
+DECODES = ("hmm", "smooth", "none")
 WELL_NAMES = ("Well Name", "WELL", "Well", "well", "well_name", "WELL_NAME", "UWI")
 DEPTH_NAMES = ("Depth", "DEPTH", "DEPT", "MD", "depth", "TDEP")
 
@@ -225,6 +230,10 @@ def fit(cfg: TrainConfig) -> dict:
     smooth = SMOOTH if cfg.smooth is None else int(cfg.smooth)
     if smooth < 0:
         raise ConfigError(f"--smooth must be 0 (off) or a number of samples, got {smooth}")
+    # an explicit --smooth N without --decode asks for the moving average
+    decode = cfg.decode or ("smooth" if cfg.smooth is not None else DECODE)
+    if decode not in DECODES:
+        raise ConfigError(f"--decode must be one of {', '.join(DECODES)}, got {decode!r}")
     aliases = load_aliases(extra.get("aliases"))
     raw, source = _read(cfg.data)
 
@@ -258,7 +267,7 @@ def fit(cfg: TrainConfig) -> dict:
 
     exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(extra.get("exclude", []))
     spec = feats.infer_spec(frame, exclude, well, depth, extra.get("windows"), extra.get("shifts"),
-                            extra.get("features"))
+                            extra.get("features"), normalise=extra.get("normalise", True))
     adjacency = _load_adjacency(extra.get("adjacency"), classes)
     cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
 
@@ -270,7 +279,18 @@ def fit(cfg: TrainConfig) -> dict:
     groups = frame[group].astype(str).to_numpy()
     wells = frame[well].to_numpy()
 
-    def run(train_idx, test_idx, smooth_size=None):
+    def sequence(proba, test_idx, train_idx):
+        """Decode held-out rows (whole stretches of well) with what the training rows teach."""
+        if decode == "smooth":
+            return smooth_proba(proba, wells[test_idx], smooth)
+        if decode == "hmm":
+            known = np.full(len(frame), -1)
+            known[train_idx] = y_all[train_idx]  # held-out labels never reach the transition counts
+            matrix, prior = hmm.transitions(known, wells, len(classes))
+            return hmm.posterior(proba, wells[test_idx], matrix, prior)
+        return proba
+
+    def run(train_idx, test_idx, decoded=True):
         train_idx = train_idx[y_all[train_idx] >= 0]
         e = new_engine()
         x = x_all
@@ -283,8 +303,8 @@ def fit(cfg: TrainConfig) -> dict:
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
         e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights)
         proba = e.proba(_take(x, test_idx))
-        # smoothing needs the held-out rows to be whole stretches of well (true for a held-out group)
-        return smooth_proba(proba, wells[test_idx], smooth if smooth_size is None else smooth_size)
+        # decoding needs the held-out rows to be whole stretches of well (true for a held-out group)
+        return sequence(proba, test_idx, train_idx) if decoded else proba
 
     summary: dict[str, Any] = {}
     notes = []
@@ -297,8 +317,8 @@ def fit(cfg: TrainConfig) -> dict:
         for name, train_idx, test_idx in leave_one_group_out(groups):
             if name in score_exclude:
                 continue
-            raw_proba = run(train_idx, test_idx, smooth_size=0)
-            proba = smooth_proba(raw_proba, wells[test_idx], smooth)
+            raw_proba = run(train_idx, test_idx, decoded=False)
+            proba = sequence(raw_proba, test_idx, train_idx[y_all[train_idx] >= 0])
             scored = y_all[test_idx] >= 0
             oof[test_idx] = proba.argmax(1)
             per_group[name] = score(y_all[test_idx][scored], proba.argmax(1)[scored], classes, adjacency=adjacency)
@@ -309,12 +329,13 @@ def fit(cfg: TrainConfig) -> dict:
         scored_rows = np.flatnonzero((y_all >= 0) & ~np.isin(groups, list(score_exclude)))
         tr, va = train_val_split(y_all[scored_rows], cfg.val_split, cfg.seed)
         extra_train = np.flatnonzero((y_all >= 0) & np.isin(groups, list(score_exclude)))
-        # scattered rows are not stretches of well: no smoothing here, and none in the grouped score it is set
-        # against either (the grouped score with smoothing is the headline)
-        random_proba = run(np.concatenate([scored_rows[tr], extra_train]), scored_rows[va], smooth_size=0)
+        # scattered rows are not stretches of well: no decoding here, and none in the grouped score it is set
+        # against either (the grouped score with decoding is the headline)
+        random_proba = run(np.concatenate([scored_rows[tr], extra_train]), scored_rows[va], decoded=False)
         random_f1 = score(y_all[scored_rows[va]], random_proba.argmax(1), classes)["micro_f1"]
         cv_summary.update({"random_split_micro_f1": random_f1, "grouped_unsmoothed_micro_f1": grouped_plain,
                            "gap_random_minus_grouped": random_f1 - grouped_plain, "smooth": smooth,
+                           "decode": decode,
                            "macro_f1_mean": float(np.mean([m["macro_f1"] for m in per_group.values()])),
                            "accuracy_mean": float(np.mean([m["accuracy"] for m in per_group.values()])),
                            "excluded_from_scoring": sorted(score_exclude)})
@@ -326,14 +347,14 @@ def fit(cfg: TrainConfig) -> dict:
         metrics["cv_summary"] = cv_summary
         summary["cv"] = {"per_group": per_group, "summary": cv_summary}
         notes.append(f"random split micro F1 {random_f1:.3f} vs grouped {grouped_plain:.3f} (gap "
-                     f"{random_f1 - grouped_plain:+.3f}, both unsmoothed); grouped with smoothing {cv_summary['mean']:.3f}")
+                     f"{random_f1 - grouped_plain:+.3f}, both undecoded); grouped with {decode} decoding {cv_summary['mean']:.3f}")
     else:
         from ..data.splits import train_val_split
 
         rows = np.flatnonzero(y_all >= 0)
         use_groups = groups[rows] if cfg.group_by and len(np.unique(groups[rows])) >= 2 else None
         tr, va = train_val_split(y_all[rows], cfg.val_split, cfg.seed, use_groups)
-        proba = run(rows[tr], rows[va], smooth_size=None if use_groups is not None else 0)  # whole wells only
+        proba = run(rows[tr], rows[va], decoded=use_groups is not None)  # whole wells only
         metrics = score(y_all[rows[va]], proba.argmax(1), classes, proba, adjacency)
         metrics["evaluation"] = "grouped validation split" if use_groups is not None else "random validation split"
 
@@ -343,6 +364,7 @@ def fit(cfg: TrainConfig) -> dict:
     rows = np.flatnonzero(y_all >= 0)
     final.fit(_take(x_all, rows), y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
+    matrix, prior = hmm.transitions(y_all, wells, len(classes))
 
     config = {
         "task": "logs",
@@ -356,6 +378,9 @@ def fit(cfg: TrainConfig) -> dict:
         "feature_names": spec.names(),
         "aliases": aliases,
         "smooth": smooth,
+        "decode": decode,
+        "transitions": matrix.tolist() if decode == "hmm" else None,
+        "priors": prior.tolist() if decode == "hmm" else None,
         "adjacency": adjacency,
         "cnn": final.cnn_options if "cnn" in final.parts else None,
         "train": cfg.to_dict(),
@@ -433,7 +458,15 @@ class LogsModel:
 
     def _proba_prepared(self, frame: pd.DataFrame) -> np.ndarray:
         proba = self.engine.proba(self.engine.inputs(frame))
-        return smooth_proba(proba, frame[self.engine.well].to_numpy(), int(self.config.get("smooth", 0)))
+        wells = frame[self.engine.well].to_numpy()
+        decode = self.config.get("decode", "smooth")  # models saved before decoding existed smoothed
+        if decode == "hmm":
+            if not self.config.get("transitions") or not self.config.get("priors"):
+                raise ModelError("config.json asks for hmm decoding but holds no transition table", self.folder)
+            return hmm.posterior(proba, wells, self.config["transitions"], self.config["priors"])
+        if decode == "smooth":
+            return smooth_proba(proba, wells, int(self.config.get("smooth", 0)))
+        return proba
 
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities, one row per input row in input order."""
