@@ -12,7 +12,10 @@ class proportions predict by more than ``BALANCE_TOLERANCE``, the labels are ins
 class-balanced prototype refinement (soft k-means on power-normalised features with the class sizes held
 to the expected proportions by Sinkhorn scaling, as in Hu et al. 2021, "PT-MAP"). Both assume the
 unlabelled data has roughly the labelled data's class proportions, as when labels are drawn per class or
-stratified; the report says which was used and how many samples each class received.
+stratified; the balanced labelling is kept only if it agrees with the labels at least as well as
+propagation's (reverse validation). Where there are two or more labels per class, heads with and without
+pseudo-labels are first compared on held-out labels, and none are used where they score lower. The report
+says which was used and how many samples each class received.
 """
 
 from __future__ import annotations
@@ -99,39 +102,107 @@ def balanced_refinement(z_labelled, y_index, z_unlabelled, proportions, start, s
     return p
 
 
-def pseudo_label(train_features, train_y, unlabelled_features, threshold: float = DEFAULT_THRESHOLD,
-                 n_classes: int | None = None):
-    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences, info) of the accepted
-    samples: those whose confidence is at least ``threshold``. ``info`` says which method labelled them,
-    the class shares expected from the labels and those that propagation gave."""
-    x = np.asarray(train_features, dtype=np.float64)
-    y = np.asarray(train_y, dtype=np.int64)
-    u = np.asarray(unlabelled_features, dtype=np.float64)
-    n_classes = n_classes or int(y.max()) + 1
-    classes = np.unique(y)
-    info = {"method": "none", "expected_share": {}, "propagated_share": {}}
-    if len(u) == 0 or len(classes) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), info
+def reverse_validation(z_labelled, y, z_unlabelled, labels, neighbours: int = NEIGHBOURS) -> float:
+    """Balanced accuracy on the labelled samples of a similarity-weighted k-nearest-neighbour vote among the
+    pseudo-labelled samples alone: a labelling that contradicts the labels scores low (Zhong et al. 2010)."""
+    k = min(neighbours, len(z_unlabelled))
+    s = z_labelled @ z_unlabelled.T
+    nb = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    votes = np.zeros((len(y), int(max(labels.max(), y.max())) + 1))
+    rows = np.repeat(np.arange(len(y)), k)
+    np.add.at(votes, (rows, labels[nb.ravel()]), np.maximum(np.take_along_axis(s, nb, 1), 0.0).ravel())
+    predicted = votes.argmax(1)
+    return float(np.mean([(predicted[y == c] == c).mean() for c in np.unique(y)]))
+
+
+def label_unlabelled(x, y, u, classes):
+    """(labels, confidences, reached mask, info) for the unlabelled features ``u`` from the labelled ``x, y``."""
     center = np.sqrt(np.maximum(np.concatenate([x, u]), 0.0) + 1e-6).mean(0)
     zx, zu = power_normalise(x, center), power_normalise(u, center)
     expected = np.array([(y == c).mean() for c in classes])
     p = propagate(zx, y, zu, classes)
     reached = p.sum(1) > 0
-    share = np.bincount(p.argmax(1)[reached], minlength=len(classes)) / max(int(reached.sum()), 1)
-    info.update(expected_share={int(c): round(float(e), 4) for c, e in zip(classes, expected)},
-                propagated_share={int(c): round(float(s), 4) for c, s in zip(classes, share)})
-    info["method"] = "label propagation"
-    if np.abs(share / expected - 1).max() > BALANCE_TOLERANCE:  # a cluster with no label went to the wrong class
-        p = balanced_refinement(zx, np.searchsorted(classes, y), zu, expected, np.eye(len(classes))[p.argmax(1)])
-        reached = np.ones(len(u), bool)
-        info["method"] = "class-balanced prototype refinement (propagated shares off by more than " \
-                         f"{BALANCE_TOLERANCE:.0%})"
-        confidence = p.max(1)
-    else:
-        entropy = -(p * np.log(np.maximum(p, 1e-300))).sum(1)
-        confidence = 1.0 - entropy / np.log(len(classes))
+    labels = p.argmax(1)
+    share = np.bincount(labels[reached], minlength=len(classes)) / max(int(reached.sum()), 1)
+    entropy = -(p * np.log(np.maximum(p, 1e-300))).sum(1)
+    confidence = 1.0 - entropy / np.log(len(classes))
+    info = {"method": "label propagation",
+            "expected_share": {int(c): round(float(e), 4) for c, e in zip(classes, expected)},
+            "propagated_share": {int(c): round(float(v), 4) for c, v in zip(classes, share)}}
+    if np.abs(share / expected - 1).max() > BALANCE_TOLERANCE and reached.any():
+        # a class swelled: perhaps a cluster with no label went to the wrong class; the balanced labelling
+        # is taken only if it agrees with the labels at least as well as propagation's does
+        q = balanced_refinement(zx, np.searchsorted(classes, y), zu, expected, np.eye(len(classes))[labels])
+        y_index = np.searchsorted(classes, y)
+        kept = reverse_validation(zx, y_index, zu[reached], labels[reached])
+        balanced = reverse_validation(zx, y_index, zu, q.argmax(1))
+        info["reverse_validation"] = {"propagation": round(kept, 4), "balanced_refinement": round(balanced, 4)}
+        if balanced >= kept:
+            info["method"] = f"class-balanced prototype refinement (propagated shares off by > {BALANCE_TOLERANCE:.0%})"
+            labels, confidence, reached = q.argmax(1), q.max(1), np.ones(len(u), bool)
+    return classes[labels], confidence, reached, info
+
+
+def capped_to_shares(keep, labels, confidence, classes, shares):
+    """The accepted samples, with each class cut to its most confident ``share x len(keep)``: a class that
+    swelled keeps the samples most surely its own, and the pseudo-labels keep the labels' class balance."""
+    out = []
+    for c, share in zip(classes, shares):
+        mine = keep[labels[keep] == c]
+        out.append(mine[np.argsort(-confidence[mine], kind="stable")][:int(np.ceil(share * len(keep)))])
+    return np.sort(np.concatenate(out))
+
+
+def _validated_gain(x, y, u, classes, methods, seed) -> dict:
+    """Macro F1 on held-out labelled samples (stratified folds) of a few-shot head fitted on the rest of the
+    labels, without and with the pseudo-labels that those labels give the unlabelled data. (F1, not
+    balanced accuracy: pseudo-labels that swell a rare class raise its recall and cost its precision.)"""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from .fewshot import fit_fewshot
+
+    min_count = min(int((y == c).sum()) for c in classes)
+    folds = StratifiedKFold(n_splits=min(5, min_count), shuffle=True, random_state=seed)
+    predicted = {"without": np.zeros(len(y), np.int64), "with": np.zeros(len(y), np.int64)}
+    n_classes = int(classes.max()) + 1
+    for train, held in folds.split(x, y):
+        alone = fit_fewshot(x[train], y[train], methods=methods, reference=u, seed=seed, n_classes=n_classes)
+        predicted["without"][held] = alone.predict(x[held])
+        labels, confidence, reached, _ = label_unlabelled(x[train], y[train], u, classes)
+        used = capped_to_shares(np.where(reached)[0], labels, confidence, classes,
+                                np.array([(y[train] == c).mean() for c in classes]))
+        joined = fit_fewshot(np.concatenate([x[train], u[used]]), np.concatenate([y[train], labels[used]]),
+                             weights=np.concatenate([np.ones(len(train)), confidence[used]]), methods=methods,
+                             reference=u, seed=seed, n_classes=n_classes)
+        predicted["with"][held] = joined.predict(x[held])
+    return {k: round(float(f1_score(y, v, labels=classes, average="macro")), 4) for k, v in predicted.items()}
+
+
+def pseudo_label(train_features, train_y, unlabelled_features, threshold: float = DEFAULT_THRESHOLD,
+                 validate: bool = True, methods=("logistic-pt",), seed: int = 0):
+    """Return (indices into ``unlabelled_features``, pseudo-labels, confidences, info) of the accepted
+    samples: those whose confidence is at least ``threshold``. ``info`` says which method labelled them and
+    the class shares expected from the labels and given by propagation. With ``validate`` and at least two
+    labels per class, a head (``methods``) with and without pseudo-labels is scored on held-out labels first,
+    and no pseudo-labels are returned where they score lower."""
+    x = np.asarray(train_features, dtype=np.float64)
+    y = np.asarray(train_y, dtype=np.int64)
+    u = np.asarray(unlabelled_features, dtype=np.float64)
+    classes = np.unique(y)
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    if len(u) == 0 or len(classes) < 2:
+        return (*none, {"method": "none (no unlabelled samples or a single class)"})
+    info = {}
+    if validate and min(int((y == c).sum()) for c in classes) >= 2:
+        info["internal_validation_macro_f1"] = _validated_gain(x, y, u, classes, methods, seed)
+        scores = info["internal_validation_macro_f1"]
+        if scores["with"] < scores["without"]:
+            return (*none, {**info, "method": "none (pseudo-labels scored lower on held-out labels)"})
+    labels, confidence, reached, how = label_unlabelled(x, y, u, classes)
     keep = np.where(reached & (confidence >= threshold))[0]
-    return keep.astype(np.int64), classes[p.argmax(1)[keep]], confidence[keep], info
+    keep = capped_to_shares(keep, labels, confidence, classes, np.array([(y == c).mean() for c in classes]))
+    return keep.astype(np.int64), labels[keep], confidence[keep], {**how, **info}
 
 
 def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling: str | None = None):
@@ -159,7 +230,7 @@ def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling:
     y = np.asarray(train_y)
     n_classes = int(model.head.out_features) if hasattr(model.head, "out_features") else int(y.max()) + 1
     index, labels, confidence, how = pseudo_label(train_features.numpy(), y, features.numpy(), threshold,
-                                                  n_classes=n_classes)
+                                                  methods=("logistic",), seed=cfg.seed)
     info = {"source": str(cfg.unlabelled), "n_unlabelled": len(samples), "n_used": int(len(index)),
             "threshold": threshold, "used_per_class": np.bincount(labels, minlength=n_classes).tolist(), **how}
     if run_dir is not None:
