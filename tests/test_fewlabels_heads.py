@@ -120,3 +120,14 @@ def test_diverse_avoids_near_duplicates():
     assert (margin < 10).all()
     assert (diverse >= 10).sum() >= 2
     assert len(set(k_center(embeddings, np.arange(13), 4, 0))) == 4
+
+
+def test_knn_graph_is_the_same_however_it_is_chunked():
+    from geotune.fewlabels.semi import knn_graph
+
+    x, _ = clusters(20)
+    z = x / np.linalg.norm(x, axis=1, keepdims=True)
+    whole, chunked = knn_graph(z), knn_graph(z, chunk_elements=7 * len(z))
+    assert whole.shape == (60, 60) and (whole != whole.T).nnz == 0
+    assert (whole != 0).sum() == (chunked != 0).sum() and abs(whole - chunked).max() < 1e-12
+    assert (whole.getnnz(axis=1) >= 10).all()

@@ -34,12 +34,13 @@ BALANCE_TOLERANCE = 0.2
 SCALE = 20.0  # cosine-logit temperature, the same as the prototype-pt head's
 
 
-def knn_graph(z: np.ndarray, neighbours: int = NEIGHBOURS, chunk: int = 2048):
+def knn_graph(z: np.ndarray, neighbours: int = NEIGHBOURS, chunk_elements: int = 2 ** 24):
     """Symmetric sparse graph of cosine similarity cubed to each row's nearest neighbours (rows unit length).
-    Built in row chunks so memory grows with n x chunk, not n x n."""
+    Built in row chunks of at most ``chunk_elements`` similarities (128 MiB), so memory stays bounded as n grows."""
     from scipy.sparse import csr_matrix
 
     n = len(z)
+    chunk = max(1, min(n, chunk_elements // max(n, 1)))
     k = min(neighbours, n - 1)
     rows, cols, vals = [], [], []
     for start in range(0, n, chunk):
