@@ -133,8 +133,10 @@ def main() -> None:
                                                  "std": np.std(c, 0).round(4).tolist()} for m, c in curves.items()}}
     result["seconds"] = round(time.time() - start, 1)
 
+    option = f" --seed-offset {offset}" if offset else ""
     table = ["# Few labels on LANDMASS-1 (2000 patches; test = last 125 per class)", "",
-             f"Command: `.venv/bin/python benchmarks/fewlabels_landmass.py{f' --seed-offset {offset}' if offset else ''}`; frozen tf_efficientnet_lite0 (ImageNet), "
+             f"Command: `.venv/bin/python benchmarks/fewlabels_landmass.py{option}`; "
+             "frozen tf_efficientnet_lite0 (ImageNet), "
              "96 px; k labelled per class drawn at random from each class's first 375, 5 draws; accuracy mean ± std.",
              "", "| k/class | baseline logistic regression | fewshot (fit_fewshot) "
              "| fewshot + unlabelled (rest of the 375) | draws: balanced refinement / none kept |",

@@ -7,7 +7,8 @@
 Options beyond TrainConfig live in ``cfg.extra``: ``aliases`` (JSON/YAML file extending the mnemonic
 table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclude`` (groups used for
 training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
-``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on), ``well_column`` (when --group-by is not the well), ``refit``.
+``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on),
+``well_column`` (when --group-by is not the well), ``refit``.
 """
 
 from __future__ import annotations

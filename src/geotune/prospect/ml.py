@@ -5,10 +5,11 @@ Training samples: every deposit point is a positive; negatives are cells drawn a
 training area at least ``buffer_km`` from any deposit (``n_negatives`` of them; by default twenty
 per deposit for gradient boosting, whose trees keep improving with more of the background, and ten for
 the other methods). Gradient boosting is held monotone in a continuous layer whose favourable end is
-declared (``low`` or ``high``), so a sparse tail cannot reverse the physical ordering. Each ensemble member draws its own negatives (and a bootstrap of the deposits), so the
-spread between members is the per-cell uncertainty. Because the negatives are a sample, the model's
-odds are rescaled to the population (deposits per unit cell of the training area), which keeps the
-ranking and gives a probability per unit cell comparable with weights of evidence.
+declared (``low`` or ``high``), so a sparse tail cannot reverse the physical ordering. Each ensemble
+member draws its own negatives (and a bootstrap of the deposits), so the spread between members is the
+per-cell uncertainty. Because the negatives are a sample, the model's odds are rescaled to the population
+(deposits per unit cell of the training area), which keeps the ranking and gives a probability per unit
+cell comparable with weights of evidence.
 """
 
 from __future__ import annotations
