@@ -1,6 +1,6 @@
 """Leave-one-well-out lithofacies on the SEG 2016 contest wells (restricted data: numbers only).
 
-    .venv/bin/python benchmarks/logs_seg2016.py [--variants gbm,gbm-smooth,gbm-nonorm,gbm-before,cnn]
+    .venv/bin/python benchmarks/logs_seg2016.py [--variants trees,trees-noimpute,gbm,gbm-noimpute,cnn]
 
 Each variant is `geotune train --task logs --label-column Facies --group-by "Well Name" --cv logo` on
 ../shared/data/seg2016_facies_vectors/facies_vectors.csv; the pseudo-well "Recruit F9" is used for
@@ -27,27 +27,34 @@ ADJACENCY = {"1": ["2"], "2": ["1", "3"], "3": ["2"], "4": ["5"], "5": ["4", "6"
              "7": ["6", "8"], "8": ["6", "7", "9"], "9": ["7", "8"]}  # from the contest notebook (SOURCE.md)
 
 VARIANTS = {
-    # the product default of `geotune train --task logs`: per-well normalised features, HMM depth decoding
+    # the product default of `geotune train --task logs`: gradient boosting + random forest averaged, PE
+    # estimated where a well lacks it, per-well normalised features, HMM depth decoding
+    "trees": dict(model_type="trees", extra={}),
+    "trees-noimpute": dict(model_type="trees", extra={"impute": False}),  # PE left missing in two wells
+    # boosting alone (with PE estimated)
     "gbm": dict(model_type="gbm", extra={}),
-    "gbm-smooth": dict(model_type="gbm", decode="smooth", extra={}),  # moving average (5) instead of the HMM
-    "gbm-nonorm": dict(model_type="gbm", extra={"normalise": False}),  # HMM, without the per-well z/rank features
+    # the default before the forest and PE estimation (session 3)
+    "gbm-noimpute": dict(model_type="gbm", extra={"impute": False}),
+    # measured before PE estimation existed (session 3), so defined without it
+    "gbm-smooth": dict(model_type="gbm", decode="smooth", extra={"impute": False}),  # moving average (5) instead of the HMM
+    "gbm-nonorm": dict(model_type="gbm", extra={"normalise": False, "impute": False}),  # HMM, without the per-well z/rank features
     # the default before HMM decoding and per-well normalisation
-    "gbm-before": dict(model_type="gbm", decode="smooth", extra={"normalise": False}),
-    "gbm-nosmooth": dict(model_type="gbm", decode="none", extra={}),
-    "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={}),
-    "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"]}),
+    "gbm-before": dict(model_type="gbm", decode="smooth", extra={"normalise": False, "impute": False}),
+    "gbm-nosmooth": dict(model_type="gbm", decode="none", extra={"impute": False}),
+    "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={"impute": False}),
+    "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"], "impute": False}),
     # the defaults before this change: two window sizes, lighter regularisation, no smoothing
-    "gbm-previous": dict(model_type="gbm", smooth=0, extra={"normalise": False,
+    "gbm-previous": dict(model_type="gbm", smooth=0, extra={"normalise": False, "impute": False,
         "windows": [5, 15], "shifts": [1, 3],
         "gbm_params": dict(learning_rate=0.1, max_iter=150, min_samples_leaf=20, max_features=1.0)}),
-    "cnn": dict(model_type="cnn", extra={}, epochs=15, batch_size=64, lr=2e-3),
-    "ensemble": dict(model_type="ensemble", extra={}, epochs=15, batch_size=64, lr=2e-3),
+    "cnn": dict(model_type="cnn", extra={"impute": False}, epochs=15, batch_size=64, lr=2e-3),
+    "ensemble": dict(model_type="ensemble", extra={"impute": False}, epochs=15, batch_size=64, lr=2e-3),
 }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--variants", default="gbm,gbm-previous")
+    parser.add_argument("--variants", default="trees,gbm-noimpute")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     if not DATA.is_file():

@@ -19,7 +19,7 @@ from geotune.logs.pipeline import LogsModel, adjacent_accuracy, fit, smooth_prob
 from geotune.logs import decode
 from geotune.logs.synthetic import make_wells, write_las
 
-FAST = {"gbm_params": {"max_iter": 8}}
+FAST = {"gbm_params": {"max_iter": 8}, "forest_params": {"n_estimators": 10}}
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +69,11 @@ def test_logo_scores_each_well_and_the_gap(gbm_run):
 def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
     run, _ = gbm_run
     files = {p.name for p in (run / "model").iterdir()}
-    assert files == {"config.json", "metrics.json", "model.skops"}
+    # the default `trees` model: boosting, a forest, and the regressor that estimates PE where a well lacks it
+    assert files == {"config.json", "metrics.json", "model.skops", "forest.skops", "impute_0.skops"}
     config = json.loads((run / "model" / "config.json").read_text())
-    assert config["task"] == "logs" and config["model_type"] == "gbm"
+    assert config["task"] == "logs" and config["model_type"] == "trees"
+    assert config["imputers"] == {"PE": "impute_0.skops"}
     assert config["classes"] == ["limestone", "sandstone", "shale", "siltstone"]
     # a skops file holding a type outside the GBM's list is refused before loading
     import skops.io as sio
@@ -79,6 +81,41 @@ def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
 
     with pytest.raises(ModelError, match="unexpected types"):
         from_bytes(sio.dumps({"x": pd.Timestamp("2020-01-01")}))
+    # each member is checked against its own list: a GBM file is not a forest, nor a forest a regressor
+    from geotune.logs import forest, impute
+
+    with pytest.raises(ModelError, match="unexpected types"):
+        forest.from_bytes((run / "model" / "model.skops").read_bytes())
+    with pytest.raises(ModelError, match="unexpected types"):
+        impute.from_bytes((run / "model" / "forest.skops").read_bytes())
+    # a regressor named in config.json but gone is a clear error, not a silent fallback
+    broken = tmp_path / "model"
+    broken.mkdir()
+    for f in (run / "model").iterdir():
+        if f.name != "impute_0.skops":
+            (broken / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(ModelError, match="impute_0.skops"):
+        _load(broken)
+
+
+def test_a_curve_missing_from_a_whole_well_is_estimated_from_the_other_logs(gbm_run, wells):
+    run, _ = gbm_run
+    _, table = wells
+    truth = make_wells(3, 70, seed=3, missing_pe_wells=0)  # same draws, PE kept in WELL-3
+    model = _load(run)
+    well3 = table[table["Well Name"] == "WELL-3"].drop(columns="Facies")
+    with pytest.warns(LogsWarning, match="PE is missing from well.*WELL-3.*estimated"):
+        _, frame, _ = model._prepared(well3)
+    estimated = frame["PE"].to_numpy()
+    actual = truth.loc[truth["Well Name"] == "WELL-3", "PE"].to_numpy()
+    assert np.isfinite(estimated).all()
+    # PE follows the facies, which the other logs reveal: the estimate tracks the true curve
+    assert np.corrcoef(estimated, actual)[0, 1] > 0.5
+    assert np.abs(estimated - actual).mean() < 0.85 * np.abs(actual - actual.mean()).mean()  # beats a constant
+    # wells that measure PE keep their own values
+    well1 = table[table["Well Name"] == "WELL-1"].drop(columns="Facies")
+    _, frame1, _ = model._prepared(well1)
+    assert np.allclose(frame1["PE"].to_numpy(), well1["PE"].to_numpy())
 
 
 def test_predict_keeps_rows_columns_and_order(gbm_run, wells, tmp_path):
@@ -213,8 +250,9 @@ def test_hmm_decoding_is_the_default_and_honoured_at_prediction(wells):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
         summary = fit(TrainConfig(data=str(folder / "wells.csv"), task="logs", label_column="Facies",
-                                  group_by="Well Name", cv="logo", out=str(folder / "hmm"),
-                                  extra={"gbm_params": {"max_iter": 40}}))
+                                  group_by="Well Name", cv="logo", out=str(folder / "hmm"), model_type="gbm",
+                                  extra={"gbm_params": {"max_iter": 40}}))  # boosting alone: a forest recalls
+        # its own training rows perfectly, leaving decoding nothing to improve on them
         model = _load(folder / "hmm")
         assert model.config["decode"] == "hmm" and summary["cv"]["summary"]["decode"] == "hmm"
         assert model.engine.spec.normalise and "GR_z" in model.config["feature_names"]

@@ -58,7 +58,7 @@ class TrainConfig:
     # logs
     label_column: str | None = None
     depth_column: str | None = None
-    model_type: str = "gbm"  # gbm | cnn | ensemble
+    model_type: str = "trees"  # logs: trees (gbm + forest) | gbm | cnn | ensemble (gbm + cnn)
     smooth: int | None = None  # logs: average probabilities over this many depth samples; None: 5
     decode: str | None = None  # logs: hmm | smooth | none; None: hmm, or smooth when --smooth is given
     # fusion

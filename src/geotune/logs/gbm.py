@@ -66,15 +66,15 @@ def to_bytes(model) -> bytes:
     return sio.dumps(model)
 
 
-def from_bytes(payload: bytes, where=None):
-    """Load a .skops GBM after checking that it holds only the types a GBM is made of."""
+def from_bytes(payload: bytes, where=None, trusted_types: set[str] = TRUSTED_TYPES):
+    """Load a .skops model after checking that it holds only the types such a model is made of."""
     import skops.io as sio
 
     try:
         untrusted = set(sio.get_untrusted_types(data=payload))
     except Exception as exc:  # noqa: BLE001 - a damaged file can fail in many ways
         raise ModelError(f"cannot be read as a skops file ({exc})", where) from exc
-    unexpected = sorted(untrusted - TRUSTED_TYPES)
+    unexpected = sorted(untrusted - trusted_types)
     if unexpected:
         raise ModelError(f"refusing to load: the skops file contains unexpected types {unexpected}", where)
     try:

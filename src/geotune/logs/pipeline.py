@@ -8,6 +8,7 @@ Options beyond TrainConfig live in ``cfg.extra``: ``aliases`` (JSON/YAML file ex
 table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclude`` (groups used for
 training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
 ``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on),
+``impute`` (estimate curves missing from whole wells, default on), ``gbm_params`` / ``forest_params``,
 ``well_column`` (when --group-by is not the well), ``refit``.
 """
 
@@ -26,6 +27,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, DataError, ModelError
 from . import decode as hmm
 from . import features as feats
+from . import impute
 from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
 
 ROW = "_geotune_row"
@@ -142,7 +144,8 @@ def smooth_proba(proba: np.ndarray, wells: np.ndarray, size: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- the model, fitted or loaded
 
-MODEL_TYPES = ("gbm", "cnn", "ensemble")
+MODEL_TYPES = ("trees", "gbm", "cnn", "ensemble")
+PARTS = {"trees": ("gbm", "forest"), "ensemble": ("gbm", "cnn")}
 
 
 def _take(x: dict, idx) -> dict:
@@ -152,8 +155,9 @@ def _take(x: dict, idx) -> dict:
 class _Engine:
     """What a log model needs to turn a prepared frame into probabilities.
 
-    ``model_type`` gbm (trees on per-well features), cnn (1D CNN on depth windows) or ensemble (both,
-    probabilities averaged with equal weights, fixed a priori: the two err differently)."""
+    ``model_type`` trees (gradient boosting and a random forest on per-well features), gbm (boosting
+    alone), cnn (1D CNN on depth windows) or ensemble (gbm and cnn). Members' probabilities are averaged
+    with equal weights, fixed a priori: they err differently."""
 
     def __init__(self, spec: feats.FeatureSpec, model_type: str, well: str, depth: str | None,
                  n_classes: int, cnn_options: dict | None = None):
@@ -161,14 +165,15 @@ class _Engine:
         self.n_classes = n_classes
         self.cnn_options = dict(cnn_options or {})
         self.model: dict = {}
+        self.imputers: dict = {}  # curve -> regressor for wells that lack it (see impute.py)
 
     @property
     def parts(self) -> tuple[str, ...]:
-        return ("gbm", "cnn") if self.model_type == "ensemble" else (self.model_type,)
+        return PARTS.get(self.model_type, (self.model_type,))
 
     def inputs(self, frame: pd.DataFrame) -> dict:
         out = {}
-        if "gbm" in self.parts:
+        if "gbm" in self.parts or "forest" in self.parts:  # both members read the same feature table
             out["gbm"] = feats.build_features(frame, self.spec, self.well, self.depth)
         if "cnn" in self.parts:
             from . import cnn
@@ -190,6 +195,12 @@ class _Engine:
             self.model["gbm"] = gbm.fit(x["gbm"], y, seed=cfg.seed, sample_weight=sample_weight,
                                         categorical_mask=self.spec.categorical_mask(),
                                         **cfg.extra.get("gbm_params", {}))
+        if "forest" in self.parts:
+            from . import forest
+
+            sample_weight = None if weights is None else weights[y]
+            self.model["forest"] = forest.fit(x["gbm"], y, seed=cfg.seed, sample_weight=sample_weight,
+                                              **cfg.extra.get("forest_params", {}))
         if "cnn" in self.parts:
             from . import cnn
 
@@ -204,6 +215,10 @@ class _Engine:
             from . import gbm
 
             out.append(gbm.predict_proba(self.model["gbm"], x["gbm"], self.n_classes))
+        if "forest" in self.parts:
+            from . import forest
+
+            out.append(forest.predict_proba(self.model["forest"], x["gbm"], self.n_classes))
         if "cnn" in self.parts:
             from . import cnn
 
@@ -269,6 +284,8 @@ def fit(cfg: TrainConfig) -> dict:
     exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(extra.get("exclude", []))
     spec = feats.infer_spec(frame, exclude, well, depth, extra.get("windows"), extra.get("shifts"),
                             extra.get("features"), normalise=extra.get("normalise", True))
+    # curves missing from whole wells are estimated from the other logs (per fold, from training wells only)
+    impute_curves = impute.curves_to_impute(frame, spec, well) if extra.get("impute", True) else []
     adjacency = _load_adjacency(extra.get("adjacency"), classes)
     cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
 
@@ -294,13 +311,17 @@ def fit(cfg: TrainConfig) -> dict:
     def run(train_idx, test_idx, decoded=True):
         train_idx = train_idx[y_all[train_idx] >= 0]
         e = new_engine()
-        x = x_all
+        x, source_frame = x_all, frame
+        if impute_curves:
+            imputers = {c: impute.fit(frame, spec, c, well, depth, train_idx, cfg.seed) for c in impute_curves}
+            source_frame = impute.apply(frame, spec, imputers, well, depth)
+            x = e.inputs(source_frame)
         if "cnn" in e.parts:  # standardise with the training wells only
             from . import cnn
 
-            _, mean, std = cnn.channels(frame.iloc[train_idx], spec, well, depth)
+            _, mean, std = cnn.channels(source_frame.iloc[train_idx], spec, well, depth)
             e.cnn_options.update(mean=list(map(float, mean)), std=list(map(float, std)))
-            x = e.inputs(frame)
+            x = e.inputs(source_frame)
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
         e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights)
         proba = e.proba(_take(x, test_idx))
@@ -363,6 +384,10 @@ def fit(cfg: TrainConfig) -> dict:
     final = new_engine()
     final.cnn_options = dict(engine.cnn_options)  # CNN: standardised with every training well
     rows = np.flatnonzero(y_all >= 0)
+    imputers = {c: impute.fit(frame, spec, c, well, depth, np.arange(len(frame)), cfg.seed) for c in impute_curves}
+    imputers = {c: m for c, m in imputers.items() if m is not None}
+    if imputers:
+        x_all = final.inputs(impute.apply(frame, spec, imputers, well, depth))
     final.fit(_take(x_all, rows), y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
     matrix, prior = hmm.transitions(y_all, wells, len(classes))
@@ -383,6 +408,8 @@ def fit(cfg: TrainConfig) -> dict:
         "transitions": matrix.tolist() if decode == "hmm" else None,
         "priors": prior.tolist() if decode == "hmm" else None,
         "adjacency": adjacency,
+        # curve -> file of its regressor, for wells that lack the curve entirely
+        "imputers": {c: f"impute_{i}.skops" for i, c in enumerate(imputers)},
         "cnn": final.cnn_options if "cnn" in final.parts else None,
         "train": cfg.to_dict(),
     }
@@ -392,6 +419,12 @@ def fit(cfg: TrainConfig) -> dict:
         from . import gbm
 
         files["model.skops"] = gbm.to_bytes(final.model["gbm"])
+    for i, model in enumerate(imputers.values()):
+        files[f"impute_{i}.skops"] = impute.to_bytes(model)
+    if "forest" in final.parts:
+        from . import forest
+
+        files["forest.skops"] = forest.to_bytes(final.model["forest"])
     if "cnn" in final.parts:
         tensors = dict(final.model["cnn"].state_dict())
     modeldir.save(out, config, tensors=tensors, metrics=metrics, files=files)
@@ -417,6 +450,16 @@ class LogsModel:
             from . import gbm
 
             engine.model["gbm"] = gbm.from_bytes((folder / "model.skops").read_bytes(), folder / "model.skops")
+        if "forest" in engine.parts:
+            from . import forest
+
+            engine.model["forest"] = forest.from_bytes((folder / "forest.skops").read_bytes(), folder / "forest.skops")
+        engine.imputers = {}
+        for curve, name in (config.get("imputers") or {}).items():
+            path = folder / name
+            if not path.is_file():
+                raise ModelError(f"config.json names {name} (the {curve} regressor) but the file is missing", folder)
+            engine.imputers[curve] = impute.from_bytes(path.read_bytes(), path)
         if "cnn" in engine.parts:
             from . import cnn
 
@@ -447,7 +490,9 @@ class LogsModel:
         keep |= {group} if group else set()
         frame, well, depth = _prepare(raw, well, depth, cfg["aliases"], keep, source)
         spec = self.engine.spec
-        missing = [c for c in spec.curves + spec.indicators + list(spec.categorical) if c not in frame.columns]
+        imputers = self.engine.imputers
+        missing = [c for c in spec.curves + spec.indicators + list(spec.categorical)
+                   if c not in frame.columns and c not in imputers]
         if missing:
             warn(f"curves the model was trained with are missing from the input and treated as not measured: "
                  f"{', '.join(missing)}", source)
@@ -455,6 +500,8 @@ class LogsModel:
         if present and frame[present].notna().sum().sum() == 0:
             raise DataError("none of the model's curves hold any values in this input", source)
         self.engine.well, self.engine.depth = well, depth
+        if imputers:
+            frame = impute.apply(frame, spec, imputers, well, depth, source, announce=True)
         return raw, frame, source
 
     def _proba_prepared(self, frame: pd.DataFrame) -> np.ndarray:
