@@ -61,7 +61,8 @@ def _register_train(sub) -> None:
     p.add_argument("--loss", help="segment: ce, dice, focal or dice+ce")
     p.add_argument("--label-column", dest="label_column", help="logs: the facies/label column")
     p.add_argument("--depth-column", dest="depth_column", help="logs: the depth column")
-    p.add_argument("--model-type", dest="model_type", help="logs: trees (default: gradient boosting and a random forest, probabilities averaged), gbm, cnn, or ensemble (gbm and cnn)")
+    p.add_argument("--model-type", dest="model_type", help="logs: trees (default: gradient boosting and a random "
+                   "forest, probabilities averaged), gbm, cnn, or ensemble (gbm and cnn)")
     p.add_argument("--smooth", type=int, help="logs: with --decode smooth, average class probabilities over this many "
                    "depth samples (default 5, 0 for none); given alone, it selects --decode smooth")
     p.add_argument("--decode", choices=["hmm", "smooth", "none"],

@@ -46,10 +46,7 @@ def predict_proba(model, x: np.ndarray, n_classes: int, n_threads: int | None = 
     return proba
 
 
-def to_bytes(model) -> bytes:
-    import skops.io as sio
-
-    return sio.dumps(model)
+to_bytes = gbm.to_bytes  # the same skops format
 
 
 def from_bytes(payload: bytes, where=None):

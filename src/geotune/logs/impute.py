@@ -96,10 +96,7 @@ def apply(frame: pd.DataFrame, spec: feats.FeatureSpec, imputers: dict, well: st
     return out
 
 
-def to_bytes(model) -> bytes:
-    import skops.io as sio
-
-    return sio.dumps(model)
+to_bytes = gbm.to_bytes  # the same skops format
 
 
 def from_bytes(payload: bytes, where=None):
