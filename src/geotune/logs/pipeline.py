@@ -309,19 +309,19 @@ def fit(cfg: TrainConfig) -> dict:
         return proba
 
     def run(train_idx, test_idx, decoded=True):
-        train_idx = train_idx[y_all[train_idx] >= 0]
         e = new_engine()
-        x, source_frame = x_all, frame
-        if impute_curves:
+        source_frame = frame
+        if impute_curves:  # regressors learn the curve from every training row, labelled or not
             imputers = {c: impute.fit(frame, spec, c, well, depth, train_idx, cfg.seed) for c in impute_curves}
             source_frame = impute.apply(frame, spec, imputers, well, depth)
-            x = e.inputs(source_frame)
+        train_idx = train_idx[y_all[train_idx] >= 0]
         if "cnn" in e.parts:  # standardise with the training wells only
             from . import cnn
 
             _, mean, std = cnn.channels(source_frame.iloc[train_idx], spec, well, depth)
             e.cnn_options.update(mean=list(map(float, mean)), std=list(map(float, std)))
-            x = e.inputs(source_frame)
+        # the shared features serve unless this fold changed the curves or the CNN's standardisation
+        x = e.inputs(source_frame) if impute_curves or "cnn" in e.parts else x_all
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
         e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights)
         proba = e.proba(_take(x, test_idx))
