@@ -345,7 +345,7 @@ def render(results: dict) -> str:
         lines.append(f"| {name} | {r['micro_f1_mean']:.3f} ± {r['micro_f1_std']:.3f} | {r['micro_f1_min']:.2f}–"
                      f"{r['micro_f1_max']:.2f} | {delta} | {r['seconds']} |")
     lines += ["", "base-seed-1 and base-seed-2 are the base model with other random seeds: differences of that "
-              "size are chance."]
+              "size are chance. s: the variant's wall time (with --jobs 2, two variants share the two cores)."]
     if "confusion" in results.get("base", {}):
         cm = np.array(results["base"]["confusion"])
         errors = cm.sum() - np.trace(cm)
