@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from . import modeldir, tasks
-from .config import TrainConfig
+from .config import TrainConfig, flag
+from .errors import ConfigError, DataError
 
 
 def finetune(data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
@@ -17,36 +18,61 @@ def finetune(data: str | os.PathLike | None = None, out: str | os.PathLike | Non
     Returns a summary dict: ``model_dir``, ``metrics`` and, with ``cv='logo'``, ``cv`` scores.
     """
     if isinstance(config, (str, os.PathLike)):
-        cfg = TrainConfig.from_yaml(config)
+        values = TrainConfig.from_yaml(config).model_dump(exclude_unset=True)
     else:
-        cfg = config or TrainConfig()
-    values = cfg.to_dict()
-    if "backbone" in options:
-        values.setdefault("extra", {})["backbone_explicit"] = True
+        values = config.model_dump(exclude_unset=True) if config is not None else {}
     values.update({k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()})
     if data is not None:
         values["data"] = str(data)
     if out is not None:
         values["out"] = str(out)
-    cfg = TrainConfig.from_dict(values).apply_recipe().validate()
-    return train(cfg)
+    return train(TrainConfig.from_dict(values).apply_recipe())
 
 
 def train(config: TrainConfig) -> dict:
+    """Train the task ``config.task`` names; inputs are checked before any heavy library is imported."""
     config.validate()
-    return tasks.trainer(config.task).fit(config)
+    for name in ("data", "labels", "unlabelled", "patches", "weights"):
+        value = getattr(config, name)
+        if value and not Path(value).exists():
+            raise DataError("no such file" if Path(value).suffix else "no such file or folder", value)
+    return tasks.trainer(config.task)(config)
 
 
 def load_model(path: str | os.PathLike):
-    """Load ``RUN`` or ``RUN/model``: checks every file, never unpickles anything."""
+    """Load ``RUN`` or ``RUN/model`` of any registered task: checks every file, never unpickles anything."""
     folder, config = modeldir.load_config(path)
     return tasks.model_class(config["task"], folder).load(folder, config)
 
 
 def evaluate(model: str | os.PathLike, data: str | os.PathLike, labels: str | os.PathLike | None = None,
              out: str | os.PathLike | None = None, **options: Any) -> dict:
-    return load_model(model).evaluate_source(data, labels=labels, out_dir=out, **options)
+    loaded = load_model(model)
+    _check_options(loaded, options, model)
+    return loaded.evaluate_source(data, labels=labels, out_dir=out, **options)
 
 
 def predict(model: str | os.PathLike, input: str | os.PathLike, out: str | os.PathLike, **options: Any) -> Path:
-    return load_model(model).predict_to_file(input, out, **options)
+    loaded = load_model(model)
+    _check_options(loaded, options, model)
+    return loaded.predict_to_file(input, out, **options)
+
+
+def _check_options(loaded, options: dict, where) -> None:
+    """Refuse an option the model's task does not take, rather than ignore it."""
+    task = tasks.get_task(_task_of(loaded), where)
+    for name in options:
+        if name not in task.predict_options:
+            users = [t.name for t in tasks.all_tasks() if name in t.predict_options]
+            raise ConfigError(f"{flag(name)} applies to {', '.join(users) or 'no'} models; this is a {task.name} "
+                              "model", where)
+
+
+def _task_of(loaded) -> str:
+    config = getattr(loaded, "config", None)
+    if isinstance(config, dict) and "task" in config:
+        return str(config["task"])
+    for task in tasks.all_tasks():
+        if type(loaded) is tasks.resolve(task.model_class):
+            return task.name
+    raise ConfigError(f"cannot tell the task of {type(loaded).__name__}")

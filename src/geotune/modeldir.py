@@ -185,6 +185,11 @@ def _write_tensors(file: Path, tensors: Mapping[str, Any]) -> None:
         raise OSError(f"{file.name}: {exc}") from exc
 
 
+def json_text(payload: Any) -> str:
+    """JSON as geotune writes it (NumPy values and paths converted), with a final newline."""
+    return json.dumps(payload, indent=2, default=_json_default) + "\n"
+
+
 def _write_json(file: Path, payload: Mapping[str, Any]) -> None:
     file.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_json_default) + "\n", encoding="utf-8")
 

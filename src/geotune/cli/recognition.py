@@ -8,6 +8,8 @@ import sys
 
 
 def register(sub) -> None:
+    from ..tasks import all_tasks
+
     _register_train(sub)
     _register_evaluate(sub)
     _register_predict(sub)
@@ -16,67 +18,76 @@ def register(sub) -> None:
     models = sub.add_parser("models", help="list backbones and which have weights offline here")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(func=_models)
-    demo = sub.add_parser("demo", help="fine-tune on built-in synthetic seismic and compare with random init")
-    demo.add_argument("--task", default="classify", choices=["classify", "segment"])
-    demo.add_argument("--out", default="demo_run", help="folder for the demo's runs (default: demo_run)")
+    demo = sub.add_parser("demo", help="fine-tune on built-in synthetic seismic and compare with random init",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    demo.add_argument("--task", default="classify", choices=[t.name for t in all_tasks() if t.demo],
+                      help="classify: seismic patches; segment: pixel masks of synthetic sections")
+    demo.add_argument("--out", default="demo_run", help="folder for the demo's runs")
     demo.add_argument("--quick", action="store_true", help="a smaller, faster demo (for tests)")
     demo.set_defaults(func=_demo)
 
 
 def _register_train(sub) -> None:
+    from ..tasks import all_tasks
+
+    tasks = [t for t in all_tasks() if t.trainer is not None]
+    listing = "\n".join(f"  {t.name:9} {t.summary}\n            data: {t.inputs}" for t in tasks)
     p = sub.add_parser(
         "train",
         help="fine-tune a pretrained backbone (or a log model) and write RUN/model",
         argument_default=argparse.SUPPRESS,
-        description="Options not given come from --config (when given), else the defaults.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Options not given come from --config (when given), else the defaults shown.\n\n"
+                    f"Tasks (--task):\n{listing}",
     )
-    p.add_argument("--data", help="image folder, train_data.npy, CSV manifest, SEG-Y/npy volume, or logs CSV/LAS dir")
-    p.add_argument("--labels", help="labels .npy (beside --data .npy) or label volume/masks for --task segment")
-    p.add_argument("--out", help="run folder; the model goes to OUT/model")
-    p.add_argument("--task", choices=["classify", "segment", "logs", "fusion"])
-    p.add_argument("--backbone", help="timm model name (see `geotune models`)")
-    p.add_argument("--weights", help="a local pretrained weights file (.safetensors or .pth state dict)")
-    p.add_argument("--no-pretrained", dest="pretrained", action="store_false", help="start from random weights")
-    p.add_argument("--strategy", choices=["linear-probe", "gradual", "full"])
-    p.add_argument("--head", choices=["linear", "seed"])
-    p.add_argument("--recipe", choices=["seed"], help="the Keras recipe: frozen base, Dense(1024) head, Adam 1e-3")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", dest="batch_size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--val-split", dest="val_split", type=float)
-    p.add_argument("--group-by", dest="group_by", help="column whose groups never straddle train and validation")
-    p.add_argument("--cv", choices=["logo"], help="leave-one-group-out evaluation over --group-by")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--image-size", dest="image_size", type=int, help="input size in pixels (default: backbone's)")
-    p.add_argument("--augment-views", dest="augment_views", type=int, help="linear-probe: cached augmented views")
-    p.add_argument("--no-augment", dest="augment", action="store_false")
-    p.add_argument("--calibrate", action="store_true", help="fit temperature scaling on the validation split")
-    p.add_argument("--precision", help="32-true (default), bf16-mixed, 16-mixed")
-    p.add_argument("--accelerator", help="auto, cpu, gpu")
-    p.add_argument("--devices", type=int)
-    p.add_argument("--num-nodes", dest="num_nodes", type=int)
-    p.add_argument("--workers", type=int, help="data-loading worker processes")
-    p.add_argument("--patience", type=int, help="early stopping patience in epochs")
-    p.add_argument("--class-weights", dest="class_weights", action="store_true")
-    p.add_argument("--loss", help="segment: ce, dice, focal or dice+ce")
-    p.add_argument("--label-column", dest="label_column", help="logs: the facies/label column")
-    p.add_argument("--depth-column", dest="depth_column", help="logs: the depth column")
-    p.add_argument("--model-type", dest="model_type", help="logs: trees (default: gradient boosting and a random "
-                   "forest, probabilities averaged), gbm, cnn, or ensemble (gbm and cnn)")
-    p.add_argument("--smooth", type=int, help="logs: with --decode smooth, average class probabilities over this many "
-                   "depth samples (default 5, 0 for none); given alone, it selects --decode smooth")
-    p.add_argument("--decode", choices=["hmm", "smooth", "none"],
-                   help="logs: depth-sequence decoding of class probabilities: hmm (default; facies transitions "
-                        "counted in the training wells, forward-backward posteriors), smooth (moving average) or none")
-    p.add_argument("--patches", help="fusion: .npy aligned with --data rows, patches (n,H,W) or embeddings (n,d)")
-    p.add_argument("--fusion-mode", dest="fusion_mode", choices=["late", "early"], help="fusion: late (default) or early")
-    p.add_argument("--unlabelled", help="unlabelled data of the same kind for semi-supervised learning")
-    p.add_argument("--noisy-labels", dest="noisy_labels", choices=["detect", "downweight"])
-    p.add_argument("--fewshot", choices=["auto", "on"],
-                   help="few labels: pick the head by internal validation (auto: when a class has <= 20 samples)")
-    p.add_argument("--config", help="YAML file with any of these options (a run's saved config replays it)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
+    add_config_options(p, tasks)
+    p.add_argument("--config", help="YAML file with any of these options (a run's saved run.yaml replays it)")
     p.set_defaults(func=_train)
+
+
+def add_config_options(parser, tasks) -> None:
+    """One command-line option per TrainConfig field, grouped by the tasks it applies to; help, default and
+    choices all come from the typed config, so the two cannot disagree."""
+    import types
+    import typing
+
+    from ..config import TrainConfig, flag, task_specific_options
+
+    owned = task_specific_options()
+    groups = {"common": parser.add_argument_group("options of every task")}
+    for task in tasks:
+        groups[task.name] = parser.add_argument_group(f"--task {task.name}")
+    for name, field in TrainConfig.model_fields.items():
+        if not (field.json_schema_extra or {}).get("cli", True):
+            continue
+        home = "common" if name not in owned else next(t.name for t in tasks if name in t.options)
+        group = groups[home]
+        default = field.get_default(call_default_factory=True)
+        shared_with = [t.name for t in tasks if name in t.options and t.name != home]
+        help_text = field.description + (f" [also --task {', '.join(shared_with)}]" if shared_with else "")
+        kind = field.annotation
+        if kind is bool:
+            if default:
+                group.add_argument(flag(f"no_{name}"), dest=name, action="store_false",
+                                   help=f"{help_text} (default: on)")
+            else:
+                group.add_argument(flag(name), dest=name, action="store_true", help=help_text)
+            continue
+        args = [kind] if typing.get_origin(kind) not in (typing.Union, types.UnionType) else [
+            a for a in typing.get_args(kind) if a is not type(None)]
+        options: dict = {"dest": name, "help": f"{help_text} (default: {default})"}
+        if name == "task":
+            options["choices"] = [t.name for t in tasks]
+        elif typing.get_origin(args[0]) is typing.Literal:
+            options["choices"] = list(typing.get_args(args[0]))
+        elif typing.get_origin(args[0]) is list:
+            options["nargs"] = "+"
+            options["type"] = typing.get_args(args[0])[0]
+        elif args[0] in (int, float):
+            options["type"] = args[0]
+        if "choices" in options:
+            options["metavar"] = "{" + ",".join(options["choices"]) + "}"
+        group.add_argument(flag(name), **options)
 
 
 def _train(args) -> int:
@@ -86,19 +97,14 @@ def _train(args) -> int:
 
     given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "config")}
     config_file = getattr(args, "config", None)
-    cfg = TrainConfig.from_yaml(config_file) if config_file else TrainConfig()
-    values = cfg.to_dict()
-    if "backbone" in given:
-        values.setdefault("extra", {})["backbone_explicit"] = True
+    values = TrainConfig.from_yaml(config_file).model_dump(exclude_unset=True) if config_file else {}
     values.update(given)
-    cfg = TrainConfig.from_dict(values)
-    if cfg.recipe:
-        cfg.apply_recipe()
+    cfg = TrainConfig.from_dict(values, config_file).apply_recipe()
     if not cfg.data:
         raise ConfigError("--data is required (or give it in --config)")
     if not cfg.out:
         raise ConfigError("--out is required (or give it in --config)")
-    summary = train(cfg.validate())
+    summary = train(cfg)
     _print_summary(summary)
     return 0
 
@@ -122,8 +128,9 @@ def _print_summary(summary: dict) -> None:
 def _register_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="score a model on labelled data; writes metrics.json and plots")
     p.add_argument("model", help="RUN or RUN/model")
-    p.add_argument("--data", required=True)
-    p.add_argument("--labels")
+    p.add_argument("--data", required=True, help="labelled data of the kind the model was trained on "
+                   "(prospect models: deposits)")
+    p.add_argument("--labels", help="labels .npy / masks, where the data does not hold them")
     p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with --data")
     p.add_argument("--out", help="folder for metrics.json, confusion_matrix.png, reliability.png")
     p.set_defaults(func=_evaluate)
@@ -134,7 +141,8 @@ def _evaluate(args) -> int:
 
     options = {"patches": args.patches} if args.patches else {}
     metrics = evaluate(args.model, args.data, labels=args.labels, out=args.out, **options)
-    shown = {k: metrics[k] for k in ("accuracy", "macro_f1", "micro_f1", "ece", "mean_iou", "map_iou") if k in metrics}
+    shown = {k: metrics[k] for k in ("accuracy", "macro_f1", "micro_f1", "ece", "mean_iou", "map_iou", "auc")
+             if k in metrics}
     print(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     if args.out:
         print(f"metrics and plots written to {args.out}")
@@ -142,27 +150,36 @@ def _evaluate(args) -> int:
 
 
 def _register_predict(sub) -> None:
-    p = sub.add_parser("predict", help="predict; output chosen by extension: .csv, .npy, .sgy, .tif")
+    from ..tasks import all_tasks
+
+    outputs = "; ".join(f"{t.name}: {' '.join(t.predict_outputs)}" for t in all_tasks())
+    p = sub.add_parser(
+        "predict", help="predict; output chosen by extension: .csv, .npy, .sgy, .tif",
+        argument_default=argparse.SUPPRESS,
+        description="The output format follows --out's extension. .csv: one row per input, in input order, "
+                    "'predicted' and one probability column per class, identifying columns kept. .npy: classes "
+                    "(or probabilities), class names in a .json beside it. .sgy: the input's geometry and headers. "
+                    f".tif: the input's georeference. By task: {outputs}.")
     p.add_argument("model", help="RUN or RUN/model")
-    p.add_argument("input", help="image folder, image, .npy, CSV manifest, SEG-Y, GeoTIFF, LAS or logs CSV")
-    p.add_argument("--out", required=True)
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=64)
-    p.add_argument("--engine", choices=["auto", "onnx", "torch"], default="auto",
-                   help="auto uses ONNX Runtime when installed and an export exists")
-    p.add_argument("--output", choices=["class", "proba"], default="class",
-                   help="segment: write the class per sample or the probability of --proba-class")
+    p.add_argument("input", help="image folder, image, .npy, CSV manifest, SEG-Y, GeoTIFF, LAS or logs CSV; "
+                   "prospect models: the run itself or a folder of evidence rasters")
+    p.add_argument("--out", required=True, help="output file; its extension picks the format")
+    p.add_argument("--batch-size", dest="batch_size", type=int, help="classify, segment: samples per batch (default 64)")
+    p.add_argument("--engine", choices=["auto", "onnx", "torch"],
+                   help="classify: auto (default) uses ONNX Runtime when installed and an export exists")
+    p.add_argument("--output", choices=["class", "proba"],
+                   help="segment: write the class per sample (default) or the probability of --proba-class")
     p.add_argument("--proba-class", dest="proba_class", type=int, help="segment: class index for --output proba")
     p.add_argument("--crossline", action="store_true", help="segment, 3D SEG-Y: also predict along crosslines")
-    p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with the input rows")
+    p.add_argument("--patches", help="fusion: the .npy of patches or embeddings aligned with the input rows")
     p.set_defaults(func=_predict)
 
 
 def _predict(args) -> int:
     from ..api import predict
 
-    out = predict(args.model, args.input, args.out, batch_size=args.batch_size, engine=args.engine,
-                  output=args.output, proba_class=args.proba_class, crossline=args.crossline,
-                  **({"patches": args.patches} if args.patches else {}))
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "model", "input", "out")}
+    out = predict(args.model, args.input, args.out, **options)
     print(f"predictions written to {out}")
     return 0
 

@@ -80,7 +80,11 @@ def render_report(path: str | os.PathLike, max_examples: int = 4, max_mistakes: 
     run = inspect_run(path)
     run.max_examples, run.max_mistakes = max_examples, max_mistakes
     blocks: list[tuple[str, str]] = []
+    shown = task_sections(run.kind)
     for section in SECTIONS:
+        name = section.__name__.rsplit(".", 1)[-1]
+        if name in task_sections(None) and name not in shown:
+            continue  # a task's own panels appear only for the tasks that declare them in the registry
         if not section.applies(run):
             continue
         try:
@@ -90,6 +94,13 @@ def render_report(path: str | os.PathLike, max_examples: int = 4, max_mistakes: 
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     return page(f"geotune report: {run.name}", f"{run.kind} run at {run.run_dir} · written {stamp}", blocks,
                 run.notes)
+
+
+def task_sections(kind: str | None) -> set[str]:
+    """Report sections the registry gives task ``kind``; ``None``: those any task declares."""
+    from ..tasks import all_tasks
+
+    return {name for task in all_tasks() if kind is None or task.name == kind for name in task.report_sections}
 
 
 def write_report(path: str | os.PathLike, out: str | os.PathLike | None = None, **options: Any) -> Path:

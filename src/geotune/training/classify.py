@@ -110,7 +110,7 @@ def _build_with_recipe_fallback(cfg, model_config):
         model, source = build_classifier(model_config, cfg.pretrained, cfg.weights)
         return model, source, None
     except WeightsNotFoundError as exc:
-        if cfg.recipe != "seed" or cfg.extra.get("backbone_explicit") or cfg.backbone != "resnet50":
+        if cfg.recipe != "seed" or cfg.backbone_explicit or cfg.backbone != "resnet50":
             raise
         fallback = "tf_efficientnet_lite0"
         cfg.backbone = model_config["backbone"] = fallback

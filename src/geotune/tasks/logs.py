@@ -1,0 +1,19 @@
+"""Lithofacies from well logs (LAS or CSV), one prediction per depth sample."""
+
+from . import Task, register_task
+
+LOGS = register_task(Task(
+    name="logs",
+    summary="a facies per depth sample from well logs (LAS files, a folder of them, or a CSV table)",
+    trainer="geotune.logs.pipeline:fit",
+    model_class="geotune.logs.pipeline:LogsModel",
+    inputs="a CSV/Parquet table with --label-column, a LAS file, or a folder of LAS files",
+    predict_outputs=(".csv",),
+    predict_options=(),
+    options=("label_column", "depth_column", "exclude", "model_type", "smooth", "decode", "aliases", "well_column",
+             "features", "windows", "shifts", "normalise", "impute", "adjacency", "window", "width", "score_exclude",
+             "gbm_params", "forest_params"),
+    report_sections=("logs",),
+    web_inputs=frozenset({".csv"}),
+    web_handler="geotune.serve.predict:predict_logs",
+))
