@@ -29,7 +29,7 @@ def untrained_classifier_run(folder):
 
 
 def plan_folder(folder):
-    from geotune.evaluate.report_sections.markup import array_png
+    from geotune.report.sections.markup import array_png
 
     folder.mkdir(parents=True)
     (folder / "plan.csv").write_text("rank,x,y,expected_value\n1,10.0,20.0,2.5\n2,30.0,40.0,1.5\n")

@@ -96,7 +96,7 @@ def test_report_without_training_data_says_so_and_shows_the_model_folder(tiny_ru
 
 
 def _png(seed: int) -> bytes:
-    from geotune.evaluate.report_sections.markup import array_png
+    from geotune.report.sections.markup import array_png
 
     return array_png(np.random.default_rng(seed).integers(0, 255, (12, 12, 3), dtype=np.uint8))
 

@@ -72,7 +72,7 @@ def test_api_prediction_is_the_models_own(app):
 
 
 def test_form_upload_shows_prediction_probabilities_and_overlay(app):
-    from geotune.evaluate.report_sections.markup import array_png
+    from geotune.report.sections.markup import array_png
 
     server, _, _ = app
     image = array_png(np.random.default_rng(0).integers(0, 255, (40, 40), dtype=np.uint8))

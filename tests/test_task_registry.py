@@ -9,7 +9,7 @@ from geotune import load_model, tasks
 from geotune.cli import build_parser, main
 from geotune.config import TrainConfig
 from geotune.errors import ConfigError, ModelError
-from geotune.evaluate.report_sections import SECTIONS
+from geotune.report.sections import SECTIONS
 
 
 def _subparser(name):

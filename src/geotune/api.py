@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import modeldir, tasks
+from . import tasks
 from .config import TrainConfig, flag
 from .errors import ConfigError, DataError
 
@@ -39,10 +39,7 @@ def train(config: TrainConfig) -> dict:
     return tasks.trainer(config.task)(config)
 
 
-def load_model(path: str | os.PathLike):
-    """Load ``RUN`` or ``RUN/model`` of any registered task: checks every file, never unpickles anything."""
-    folder, config = modeldir.load_config(path)
-    return tasks.model_class(config["task"], folder).load(folder, config)
+load_model = tasks.load_model
 
 
 def evaluate(model: str | os.PathLike, data: str | os.PathLike, labels: str | os.PathLike | None = None,

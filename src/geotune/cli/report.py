@@ -14,7 +14,7 @@ def register(sub) -> None:
 
 def _report(args) -> int:
     from ..errors import ConfigError
-    from ..evaluate.report import write_report
+    from ..report import write_report
 
     if args.examples < 0 or args.mistakes < 0:
         raise ConfigError("--examples and --mistakes must be 0 or more")

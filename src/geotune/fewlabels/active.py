@@ -64,7 +64,7 @@ def suggest_to_file(model_path: str | os.PathLike, pool: str | os.PathLike, n: i
     """Rank the unlabelled samples in ``pool`` with the model at ``model_path``; write a CSV of the top ``n``:
     rank, id, the pool's identifying columns (path or index), score, predicted class, its probability."""
     from .._atomic import atomic_file
-    from ..api import load_model
+    from ..tasks import load_model
     from ..errors import ConfigError, DataError
 
     if method not in METHODS:

@@ -20,7 +20,7 @@ def export_onnx(model_path: str | os.PathLike, batch: int = 4, opset: int = 17) 
     and refuse to keep it when the logits differ by more than ``TOLERANCE``."""
     import torch
 
-    from ..api import load_model
+    from ..tasks import load_model
 
     loaded = load_model(model_path)
     folder, config = modeldir.load_config(model_path)

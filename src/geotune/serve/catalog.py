@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 from ..errors import GeotuneError
-from ..evaluate.report import Run, inspect_run, render_report
-from ..evaluate.report_sections.pictures import run_pngs
+from ..report import Run, inspect_run, render_report
+from ..report.sections.pictures import run_pngs
 
 PREDICTING_TASKS = ("classify", "segment", "logs")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..evaluate.report_sections.markup import esc, img, page, table
+from ..report.sections.markup import esc, img, page, table
 
 
 def index(catalog, max_upload_mb: float, message: str = "") -> str:

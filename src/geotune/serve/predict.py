@@ -97,7 +97,7 @@ def _load_npy(path: Path, filename: str) -> np.ndarray:
 
 def _classify(model, run_name: str, filename: str, path: Path) -> Result:
     from ..evaluate.explain import as_rgb, gradcam, overlay
-    from ..evaluate.report_sections.markup import array_png
+    from ..report.sections.markup import array_png
 
     if path.suffix == ".npy":
         array = _load_npy(path, filename)
@@ -121,7 +121,7 @@ def _classify(model, run_name: str, filename: str, path: Path) -> Result:
 
 
 def _segment(model, run_name: str, filename: str, path: Path) -> Result:
-    from ..evaluate.report_sections.segment import section_panel_png
+    from ..report.sections.segment import section_panel_png
 
     if path.suffix in SEGY_SUFFIXES:
         from ..data.seismic import read_sections

@@ -88,3 +88,11 @@ def model_class(name: str, where=None):
     if name not in _REGISTRY:
         raise ModelError(f"model has unknown task {name!r} (this geotune knows {', '.join(_REGISTRY)})", where)
     return resolve(_REGISTRY[name].model_class)
+
+
+def load_model(path):
+    """Load ``RUN`` or ``RUN/model`` of any registered task: checks every file, never unpickles anything."""
+    from .. import modeldir
+
+    folder, config = modeldir.load_config(path)
+    return model_class(config["task"], folder).load(folder, config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import as_rgb, overlay
+from ...evaluate.explain import as_rgb, overlay
 from . import validation
 from .markup import array_png, card
 

@@ -1,7 +1,7 @@
 """`geotune report`: one self-contained HTML page (images embedded) that shows what a run learned.
 
 The page is made of sections. Which sections appear depends on what the run folder holds: its
-config.json task and the files present. Each kind of section is a small module in ``report_sections``
+config.json task and the files present. Each kind of section is a small module in ``sections``
 with ``applies(run)`` and ``render(run) -> list of (title, html)``; a new kind of run adds a module there.
 """
 
@@ -74,8 +74,8 @@ def _read_json(file: Path) -> dict:
 
 def render_report(path: str | os.PathLike, max_examples: int = 4, max_mistakes: int = 8) -> str:
     """The report of the run at ``path`` as one HTML string (no external files or links needed)."""
-    from .report_sections import SECTIONS
-    from .report_sections.markup import page
+    from .sections import SECTIONS
+    from .sections.markup import page
 
     run = inspect_run(path)
     run.max_examples, run.max_mistakes = max_examples, max_mistakes

@@ -28,7 +28,7 @@ class Validation:
     def heat(self, indices) -> np.ndarray:
         """Grad-CAM maps (for the predicted class) of validation samples ``indices``, computed in one pass
         for every sample any section asked for, so the model runs backwards once per report."""
-        from ..explain import gradcam
+        from ...evaluate.explain import gradcam
 
         todo = sorted((self.wanted | {int(i) for i in indices}) - set(self._heat))
         if todo:

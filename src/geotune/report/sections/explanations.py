@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import overlay
+from ...evaluate.explain import overlay
 from . import validation
 from .markup import array_png, card, esc
 
