@@ -57,3 +57,23 @@ def write_results(name: str, payload: dict, table: list[tuple], header: tuple) -
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in table]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def measured_run(command: list[str], cwd: str | os.PathLike | None = None) -> tuple[float, float]:
+    """Run ``command`` in a fresh process; (wall seconds, its peak RSS in MiB as the kernel counted it).
+
+    os.wait4 reports the resources of that one child (and the children it waited for), so each size of a
+    scaling benchmark is measured from a clean process, unaffected by earlier runs."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile(mode="w+") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            log.seek(0)
+            raise RuntimeError(f"{' '.join(map(str, command))} failed ({process.returncode}):\n{log.read()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
