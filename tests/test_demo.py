@@ -23,6 +23,8 @@ def test_models_command_lists_offline_backbone(capsys):
     rows = json.loads(capsys.readouterr().out)
     lite0 = next(r for r in rows if r["name"] == "tf_efficientnet_lite0")
     assert lite0["offline"] == "yes" and lite0["input_size"] == 224
+    sizes = {r["name"]: r["params_m"] for r in rows}
+    assert 3 < sizes["tf_efficientnet_lite0"] < sizes["tf_efficientnet_lite1"] < sizes["tf_efficientnet_lite2"] < 6
 
 
 def test_help_does_not_import_torch():

@@ -15,8 +15,10 @@ def register(sub) -> None:
     _register_predict(sub)
     _register_export(sub)
     _register_suggest(sub)
-    models = sub.add_parser("models", help="list backbones and which have weights offline here")
+    models = sub.add_parser("models", help="list backbones, which have weights offline here, and what they cost")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.add_argument("--speed", action="store_true",
+                        help="also measure forward images/s of each at its input size on this machine (seconds each)")
     models.set_defaults(func=_models)
     demo = sub.add_parser("demo", help="fine-tune on built-in synthetic seismic and compare with random init",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -220,16 +222,16 @@ def _suggest(args) -> int:
 def _models(args) -> int:
     from ..models.backbones import list_backbones
 
-    rows = list_backbones()
+    rows = list_backbones(costs=True, speed=args.speed)
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
         return 0
-    print(f"{'backbone':28} {'offline weights':16} {'input':6} {'mean':22} {'std':22}")
+    speed = f" {'img/s':>6}" if args.speed else ""
+    print(f"{'backbone':24} {'input':5} {'params':>7}{speed}  {'offline weights':40} note")
     for row in rows:
-        mean = ",".join(f"{m:.3f}" for m in row["mean"])
-        std = ",".join(f"{s:.3f}" for s in row["std"])
-        print(f"{row['name']:28} {row['offline']:16} {row['input_size']:<6} {mean:22} {std:22}")
+        rate = f" {row['images_per_s']:6.1f}" if args.speed else ""
+        print(f"{row['name']:24} {row['input_size']:<5} {row['params_m']:6.1f}M{rate}  {row['offline']:40} {row['note']}")
     return 0
 
 

