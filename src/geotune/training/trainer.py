@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ..config import TrainConfig
+from .precision import check_precision
 
 
 def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs: int | None = None):
@@ -24,6 +25,7 @@ def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs
                                  every_n_epochs=1, enable_version_counter=False), *extra_callbacks]
     if cfg.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"))
+    check_precision(cfg.precision, cfg.accelerator)
     world = cfg.devices * cfg.num_nodes
     strategy = "ddp" if world > 1 else "auto"
     quiet_lightning()
