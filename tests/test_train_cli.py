@@ -105,3 +105,22 @@ def test_python_api_matches_cli_model(tiny_run, tiny_patches):
     proba = model.predict_proba(samples)
     assert proba.shape == (len(x), 4)
     assert model.predict(samples) == [model.classes[i] for i in proba.argmax(1)]
+
+
+def test_npy_predictions_record_the_class_order(tiny_run, tiny_patches, tmp_path):
+    out = tmp_path / "pred.npy"
+    assert main(["predict", str(tiny_run), str(tiny_patches["test_data"]), "--out", str(out)]) == 0
+    proba = np.load(out)
+    sidecar = json.loads((tmp_path / "pred.json").read_text())
+    assert sidecar["classes"] == sorted(tiny_patches["classes"]) and sidecar["array"] == "pred.npy"
+    assert proba.shape == (len(np.load(tiny_patches["test_data"])), len(sidecar["classes"]))
+
+
+def test_training_summary_says_how_many_samples_stand_behind_the_score(tiny_patches, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_patches["train_data"]), "--labels", str(tiny_patches["train_labels"]),
+                 "--out", str(out), "--image-size", "32", "--epochs", "2"]) == 0
+    printed = capsys.readouterr().out
+    n_val = json.loads((out / "model" / "config.json").read_text())["n_val"]
+    assert f"on {n_val} validation samples" in printed
+    assert "random split" in printed and "--groups" in printed  # arrays without groups: the split may flatter

@@ -120,11 +120,46 @@ def _print_summary(summary: dict) -> None:
         for group, scores in cv["per_group"].items():
             print(f"  {group}: {cv['summary']['metric']} {scores[cv['summary']['metric']]:.3f}")
     if metrics:
-        shown = {k: metrics[k] for k in ("accuracy", "macro_f1", "ece") if k in metrics}
-        print("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in shown.items()))
+        print(validation_line(metrics))
+        for caveat in validation_caveats(summary, metrics):
+            print(f"  note: {caveat}")
     if summary.get("note"):
         print(summary["note"])
     print(f"model written to {summary['model_dir']}  (see: geotune report {summary['model_dir']})")
+
+
+def validation_line(metrics: dict) -> str:
+    """The headline scores and how many samples (pixels, sections, rows) stand behind them."""
+    shown = {k: metrics[k] for k in ("accuracy", "macro_f1", "mean_iou", "map_iou", "ece")
+             if isinstance(metrics.get(k), (int, float))}
+    line = "validation: " + ", ".join(f"{k} {v:.3f}" for k, v in shown.items())
+    if "n_val_sections" in metrics:
+        return line + f" on {metrics['n_val_sections']} validation sections ({metrics.get('n_pixels', '?')} pixels)"
+    if isinstance(metrics.get("n_samples"), int):
+        return line + f" on {metrics['n_samples']} validation samples"
+    return line
+
+
+def validation_caveats(summary: dict, metrics: dict) -> list[str]:
+    """What a reader of the score should know: tiny validation sets, unused pseudo-labels, how the split was made."""
+    notes = []
+    n = metrics.get("n_samples")
+    if isinstance(n, int) and n < 30:
+        notes.append(f"only {n} validation samples: one more right or wrong moves accuracy by {1 / max(n, 1):.2f}")
+    evaluated = str(metrics.get("evaluated_on", ""))
+    if evaluated == "validation split":
+        notes.append("random split: overlapping patches or neighbouring samples on both sides flatter the score; "
+                     "give groups (--group-by COLUMN for manifests and tables, --groups FILE.npy for arrays)")
+    held_out = metrics.get("held_out_groups")
+    if held_out:
+        notes.append(f"held out for validation: {', '.join(map(str, held_out))}")
+    unlabelled = summary.get("unlabelled") or {}
+    if isinstance(unlabelled, dict) and unlabelled.get("n_used") == 0:
+        notes.append("no pseudo-labels were used: internal validation scored the head better without them")
+    noisy = summary.get("noisy_labels") or {}
+    if isinstance(noisy, dict) and noisy.get("file"):
+        notes.append(f"suspect labels written to {noisy['file']}")
+    return notes
 
 
 def _register_evaluate(sub) -> None:

@@ -20,6 +20,7 @@ def write_predictions(out: str | Path, proba: np.ndarray, classes: Sequence[str]
     if suffix == ".npy":
         with atomic_file(out, "wb") as handle:
             np.save(handle, proba.astype(np.float32))
+        write_class_order(out, classes, "probabilities, one row per input in input order, one column per class")
         return out
     if suffix != ".csv":
         raise DataError(f"unsupported output type {suffix or '(none)'} for per-sample predictions; use .csv or .npy",
@@ -34,3 +35,14 @@ def write_predictions(out: str | Path, proba: np.ndarray, classes: Sequence[str]
             writer.writerow([*(rows[c][i] for c in columns), predicted[i], f"{proba[i].max():.6f}",
                              *(f"{p:.6f}" for p in proba[i])])
     return out
+
+
+def write_class_order(out: str | Path, classes: Sequence[str], values: str) -> Path:
+    """``OUT.json`` beside an ``OUT.npy``: which class each index or column means, and what the values are."""
+    import json
+
+    sidecar = Path(out).with_suffix(".json")
+    with atomic_file(sidecar, "w", encoding="utf-8") as handle:
+        json.dump({"classes": list(map(str, classes)), "values": values, "array": Path(out).name}, handle, indent=2)
+        handle.write("\n")
+    return sidecar
