@@ -211,20 +211,16 @@ class Segmenter:
 
     def _predict_raster(self, input: Path, out: Path, output: str, proba_class: int, batch_size: int,
                         overlap: float) -> Path:
-        from ..data.rasters import read_raster, write_raster
+        """A GeoTIFF of any size, strip by strip (predict/raster_stream.py); the output keeps its grid."""
+        from .raster_stream import predict_raster
 
         if out.suffix.lower() not in (".tif", ".tiff"):
             raise DataError("for a GeoTIFF input write .tif (same georeference)", out)
         if self.in_chans != 1:
             raise DataError(f"has 1 band read but the model was trained on {self.in_chans} channels", input)
-        raster = read_raster(input)
-        valid = np.isfinite(raster.array)
-        norm = self._normaliser(raster.array[valid])
-        values = self._section_values(raster.array, norm, output, proba_class, batch_size, overlap)
-        if output == "class":
-            values = np.where(valid, values, 255)
-            return write_raster(out, values, raster, nodata=255, dtype="uint8")
-        return write_raster(out, np.where(valid, values, np.nan), raster)
+        return predict_raster(torch_predict_fn(self.model), input, out, self.window, len(self.classes),
+                              self._normaliser, output=output, proba_class=proba_class, overlap=overlap,
+                              batch_size=batch_size)
 
     def evaluate_source(self, data: str | os.PathLike, labels: str | os.PathLike | None = None,
                         out_dir: str | os.PathLike | None = None, batch_size: int = 16, **_: Any) -> dict:
