@@ -6,7 +6,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from geotune.data import raster_windows
-from geotune.data.raster_windows import plan_strips
+from geotune.data.raster_windows import plan_blocks
 from geotune.errors import DataError
 from geotune.predict.raster_stream import predict_raster
 from geotune.predict.tiling import predict_tiled
@@ -29,10 +29,14 @@ def _identity_normaliser(sample):
     return lambda values: np.nan_to_num(values, nan=0.0)
 
 
-def test_plan_strips_cover_every_row_once_with_margins():
-    strips = plan_strips(1000, 300, margin=64)
-    assert [(s.top, s.bottom) for s in strips] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
-    assert strips[0].margin_top == 0 and strips[1].margin_top == 64 and strips[-1].margin_bottom == 0
+def test_plan_blocks_cover_every_cell_once_with_margins():
+    blocks = plan_blocks(1000, 500, 300, margin=64)
+    covered = np.zeros((1000, 500), dtype=int)
+    for b in blocks:
+        covered[b.top:b.bottom, b.left:b.right] += 1
+    assert (covered == 1).all() and len(blocks) == 4 * 2
+    assert blocks[0].margin_top == 0 and blocks[0].margin_left == 0 and blocks[0].margin_right == 64
+    assert blocks[-1].margin_bottom == 0 and blocks[-1].margin_right == 0 and blocks[-1].margin_top == 64
 
 
 def test_streamed_prediction_matches_whole_raster_and_keeps_georeference(tmp_path, monkeypatch):
@@ -41,17 +45,17 @@ def test_streamed_prediction_matches_whole_raster_and_keeps_georeference(tmp_pat
     array[10:20, 30:40] = -9999.0  # nodata hole
     src = _write(tmp_path / "in.tif", array)
     reads = []
-    original = raster_windows.read_strip
+    original = raster_windows.read_block
 
-    def counting(src_ds, strip, band=1):
-        block = original(src_ds, strip, band)
-        reads.append(block.shape[0])
-        return block
+    def counting(src_ds, block, band=1):
+        cells = original(src_ds, block, band)
+        reads.append(cells.shape)
+        return cells
 
-    monkeypatch.setattr("geotune.predict.raster_stream.read_strip", counting)
+    monkeypatch.setattr("geotune.predict.raster_stream.read_block", counting)
     out = predict_raster(_pointwise, src, tmp_path / "out.tif", window=32, n_classes=2, normaliser=_identity_normaliser,
-                         strip_rows=64)
-    assert max(reads) <= 64 + 2 * 32 and len(reads) == 5  # never the whole raster
+                         block_size=64)
+    assert max(max(shape) for shape in reads) <= 64 + 2 * 32 and len(reads) == 5 * 3  # never the whole raster
     with rasterio.open(out) as dst, rasterio.open(src) as ref:
         assert dst.transform == ref.transform and dst.crs == ref.crs and dst.nodata == 255
         predicted = dst.read(1)
@@ -65,7 +69,7 @@ def test_streamed_prediction_matches_whole_raster_and_keeps_georeference(tmp_pat
 def test_probability_output_and_failure_leaves_nothing(tmp_path):
     src = _write(tmp_path / "in.tif", np.linspace(-1, 1, 64 * 64).reshape(64, 64))
     out = predict_raster(_pointwise, src, tmp_path / "p.tif", window=16, n_classes=2, normaliser=_identity_normaliser,
-                         output="proba", proba_class=1, strip_rows=16)
+                         output="proba", proba_class=1, block_size=16)
     with rasterio.open(out) as dst:
         proba = dst.read(1)
     assert proba[0, 0] < 0.01 and proba[-1, -1] > 0.99

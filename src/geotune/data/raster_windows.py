@@ -1,7 +1,8 @@
-"""GeoTIFFs of any size, read and written in strips: memory follows the strip, never the raster.
+"""GeoTIFFs of any size, read and written in blocks: memory follows the block, never the raster.
 
 A 20,000 x 20,000 float raster is 1.6 GB as float32 (3.2 GB as the float64 `read_raster` gives); models that
-work on windows need only a strip of rows and a margin around it at a time.
+work on windows need only a block of cells and a margin around it at a time. Blocks are square tiles rather
+than full-width strips, so memory stays flat as the raster grows in both directions.
 """
 
 from __future__ import annotations
@@ -18,24 +19,37 @@ from ..errors import DataError
 
 
 @dataclass(frozen=True)
-class Strip:
-    """Rows ``[top, bottom)`` of the raster, read with ``margin_top``/``margin_bottom`` extra rows around them."""
+class Block:
+    """Cells ``[top, bottom) x [left, right)``, read with a margin of context on each side (clipped at the edges)."""
 
     top: int
     bottom: int
+    left: int
+    right: int
     margin_top: int
     margin_bottom: int
+    margin_left: int
+    margin_right: int
+
+    @property
+    def inner(self) -> tuple[slice, slice]:
+        """Where the block's own cells lie in the array read with margins."""
+        return (slice(self.margin_top, self.margin_top + self.bottom - self.top),
+                slice(self.margin_left, self.margin_left + self.right - self.left))
 
 
-def plan_strips(height: int, rows: int, margin: int) -> list[Strip]:
-    """Strips of ``rows`` rows covering ``height``, each with up to ``margin`` rows of context on both sides."""
-    if rows < 1:
-        raise ValueError("a strip needs at least one row")
-    strips = []
-    for top in range(0, height, rows):
-        bottom = min(height, top + rows)
-        strips.append(Strip(top, bottom, min(margin, top), min(margin, height - bottom)))
-    return strips
+def _spans(length: int, size: int, margin: int) -> list[tuple[int, int, int, int]]:
+    return [(start, min(length, start + size), min(margin, start), min(margin, length - min(length, start + size)))
+            for start in range(0, length, size)]
+
+
+def plan_blocks(height: int, width: int, size: int, margin: int) -> list[Block]:
+    """Square blocks of ``size`` cells covering the raster row by row, each with up to ``margin`` cells of context."""
+    if size < 1:
+        raise ValueError("a block needs at least one cell")
+    return [Block(top, bottom, left, right, m_top, m_bottom, m_left, m_right)
+            for top, bottom, m_top, m_bottom in _spans(height, size, margin)
+            for left, right, m_left, m_right in _spans(width, size, margin)]
 
 
 def open_raster(path: str | os.PathLike):
@@ -54,13 +68,14 @@ def open_raster(path: str | os.PathLike):
         raise DataError(f"cannot be read as a raster ({exc})", path) from exc
 
 
-def read_strip(src, strip: Strip, band: int = 1) -> np.ndarray:
-    """float32 rows of ``strip`` with their margins, NaN where the file has nodata."""
+def read_block(src, block: Block, band: int = 1) -> np.ndarray:
+    """float32 cells of ``block`` with their margins, NaN where the file has nodata."""
     from rasterio.windows import Window
 
-    first = strip.top - strip.margin_top
-    count = strip.bottom + strip.margin_bottom - first
-    data = src.read(band, window=Window(0, first, src.width, count), masked=True)
+    row, col = block.top - block.margin_top, block.left - block.margin_left
+    height = block.bottom + block.margin_bottom - row
+    width = block.right + block.margin_right - col
+    data = src.read(band, window=Window(col, row, width, height), masked=True)
     return np.ma.filled(data.astype(np.float32), np.nan)
 
 
@@ -100,7 +115,8 @@ def raster_writer(path: str | os.PathLike, like, dtype: str, nodata: float) -> I
             tmp.unlink()
 
 
-def write_strip(dst, strip: Strip, values: np.ndarray) -> None:
+def write_block(dst, block: Block, values: np.ndarray) -> None:
+    """Write the block's own cells (``values`` without margins)."""
     from rasterio.windows import Window
 
-    dst.write(values, 1, window=Window(0, strip.top, dst.width, strip.bottom - strip.top))
+    dst.write(values, 1, window=Window(block.left, block.top, block.right - block.left, block.bottom - block.top))
