@@ -305,10 +305,11 @@ def iter_sections(path: str | os.PathLike, info: SegyInfo | None = None,
         for number, indices in enumerate(section_trace_indices(f, info, axis)):
             lines = info.xlines if axis == "crossline" else info.ilines
             key = lines[number] if info.kind == "3d" else 0
-            yield key, _read_traces(f, indices, path).T
+            yield key, read_traces(f, indices, path).T
 
 
-def _read_traces(f, indices: np.ndarray, path) -> np.ndarray:
+def read_traces(f, indices: np.ndarray, path) -> np.ndarray:
+    """(len(indices), n_samples) float32 from an open segyio file; a contiguous run is read as one block."""
     try:
         if len(indices) > 1 and np.all(np.diff(indices) == 1):
             block = f.trace.raw[int(indices[0]):int(indices[-1]) + 1]
