@@ -7,10 +7,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import geotune
 from geotune.config import TrainConfig
 from geotune.data.synthetic import LABEL_NAMES, make_sections
 from geotune.training import segment_module
@@ -67,10 +69,19 @@ def test_time_budget_ends_training_early(sections, tmp_path):
     assert np.array(metrics["confusion_matrix"]).sum() == metrics["n_val_sections"] * 32 * 32  # still scored
 
 
+def test_step_cap_ends_training_and_reports_throughput(sections, tmp_path):
+    extra = {"class_names": list(LABEL_NAMES), "max_steps": 2}
+    metrics = fit(config(sections, tmp_path / "run", epochs=3, extra=extra))["metrics"]
+    assert metrics["train_steps"] == 2 and metrics["epochs_run"] < 1
+    assert metrics["windows_per_second"] > 0 and metrics["train_seconds"] > 0
+
+
 @pytest.mark.slow
 def test_two_process_ddp_segmentation_on_cpu_ranks_agree(sections, tmp_path):
     out = tmp_path / "ddp"
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    source = str(Path(geotune.__file__).resolve().parents[1])  # the checkout under test, whatever the cwd
+    env = {**os.environ, "PYTHONWARNINGS": "ignore",
+           "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "geotune", "train", "--task", "segment", "--data", str(sections / "x.npy"),
                "--labels", str(sections / "y.npy"), "--out", str(out), "--image-size", "32", "--epochs", "2",
                "--batch-size", "4", "--loss", "dice+ce", "--accelerator", "cpu", "--devices", "2"]

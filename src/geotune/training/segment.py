@@ -77,7 +77,7 @@ def fit(cfg: TrainConfig) -> dict:
     from ..models.segmentation import build_segmentation_model, load_pretrained_encoder
     from ..predict.segmenter import limit_threads
     from .classify import ddp_agreement
-    from .segment_module import SegmentationModule
+    from .segment_module import SegmentationModule, StepLimit
     from .trainer import make_trainer, resume_checkpoint
 
     if not cfg.data or not cfg.labels:
@@ -122,9 +122,11 @@ def fit(cfg: TrainConfig) -> dict:
     data = SectionDataModule(train, val, cfg.batch_size, cfg.workers, cfg.seed)
     budget = extra.get("max_minutes")  # a wall-clock budget: the schedule runs on time instead of steps
     budget_s = None if budget is None else float(budget) * 60
+    max_steps = extra.get("max_steps")  # a step cap (benchmarks, smoke runs on big surveys)
+    max_steps = None if max_steps is None else int(max_steps)
     module = SegmentationModule(model, make_loss(cfg.loss, n_classes, weights), n_classes, cfg.lr, cfg.weight_decay,
-                                size, val_batch=max(cfg.batch_size, 16), budget_s=budget_s)
-    callbacks = []
+                                size, val_batch=max(cfg.batch_size, 16), budget_s=budget_s, max_steps=max_steps)
+    callbacks = [] if max_steps is None else [StepLimit(max_steps)]
     if budget_s is not None:
         from datetime import timedelta
 
@@ -145,7 +147,9 @@ def fit(cfg: TrainConfig) -> dict:
                     "n_val_sections": int(len(val_idx)),
                     "epochs_run": round(trainer.global_step / max(1, int(trainer.num_training_batches)), 2),
                     "train_steps": int(trainer.global_step),
-                    "windows_per_epoch": len(train), "train_minutes": round((time.monotonic() - started) / 60, 2),
+                    "windows_per_epoch": len(train), "train_seconds": round(module.train_seconds, 2),
+                    "windows_per_second": round(trainer.global_step * cfg.batch_size / max(module.train_seconds, 1e-9), 2),
+                    "train_minutes": round((time.monotonic() - started) / 60, 2),
                     "train_loop_minutes": round((validation_started - train_started) / 60, 2),
                     "weights_source": source, "history": module.history})
     if trainer.world_size > 1:

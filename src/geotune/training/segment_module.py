@@ -10,6 +10,7 @@ blended probabilities.
 from __future__ import annotations
 
 import math
+import time
 
 import lightning.pytorch as pl
 import numpy as np
@@ -42,14 +43,26 @@ class SumOfLosses(nn.Module):
         return sum(loss(logits, target) for loss in self.losses)
 
 
+class StepLimit(pl.Callback):
+    """Ends training after ``max_steps`` optimizer steps (every rank counts the same steps)."""
+
+    def __init__(self, max_steps: int):
+        self.max_steps = int(max_steps)
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        if trainer.global_step >= self.max_steps:
+            trainer.should_stop = True
+
+
 class SegmentationModule(pl.LightningModule):
     def __init__(self, model: nn.Module, loss: nn.Module, n_classes: int, lr: float, weight_decay: float,
-                 window: int, val_batch: int = 16, overlap: float = 0.5, budget_s: float | None = None):
+                 window: int, val_batch: int = 16, overlap: float = 0.5, budget_s: float | None = None,
+                 max_steps: int | None = None):
         super().__init__()
         self.model, self.loss = model, loss
         self.n_classes, self.lr, self.weight_decay = n_classes, lr, weight_decay
         self.window, self.val_batch, self.overlap = window, val_batch, overlap
-        self.budget_s = budget_s
+        self.budget_s, self.max_steps = budget_s, max_steps
         self.timer = None  # lightning's Timer callback when there is a budget (set by the caller)
         self.time_progress = 0.0
         self.confusion = MulticlassConfusionMatrix(n_classes, validate_args=False)
@@ -59,6 +72,8 @@ class SegmentationModule(pl.LightningModule):
         self.history: list[dict] = []
         self.scores: dict | None = None  # the last validation: confusion, map_iou, val_loss, step
         self._val_loss: float | None = None
+        self.train_seconds = 0.0  # wall time in training epochs (data loading included), validation excluded
+        self._epoch_started, self._val_seconds = None, 0.0
 
     def forward(self, x):
         return self.model(x)
@@ -68,12 +83,17 @@ class SegmentationModule(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = make_optimizer("adamw", self.model.parameters(), self.lr, self.weight_decay)
         total = max(1, int(self.trainer.estimated_stepping_batches))
+        if self.max_steps:
+            total = min(total, int(self.max_steps))  # the cycle completes within the step cap
 
         def factor(step: int) -> float:
             return one_cycle(self.time_progress if self.budget_s else step / total)
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_train_epoch_start(self):
+        self._epoch_started, self._val_seconds = time.monotonic(), 0.0
 
     def on_train_batch_start(self, batch, batch_idx):
         if self.budget_s and self.timer is not None:
@@ -87,6 +107,8 @@ class SegmentationModule(pl.LightningModule):
         return loss
 
     def on_train_epoch_end(self):
+        if self._epoch_started is not None:
+            self.train_seconds += time.monotonic() - self._epoch_started - self._val_seconds
         train_loss = float(self.train_loss.compute())
         self.train_loss.reset()
         self.log("train_loss", train_loss, sync_dist=False)
@@ -98,6 +120,9 @@ class SegmentationModule(pl.LightningModule):
         self.history.append(entry)
 
     # ------------------------------------------------------------ validation
+
+    def on_validation_epoch_start(self):
+        self._val_started = time.monotonic()
 
     def validation_step(self, batch, batch_idx):
         image, mask = batch  # (1, C, H, W) normalised, (1, H, W)
@@ -124,6 +149,7 @@ class SegmentationModule(pl.LightningModule):
         for metric in (self.confusion, self.val_loss_sum, self.val_pixels, self.map_sum, self.map_count):
             metric.reset()
         self._val_loss = val_loss
+        self._val_seconds += time.monotonic() - self._val_started
         self.log("val_loss", val_loss, prog_bar=True, sync_dist=False)  # already the same on every rank
         self.scores = {"confusion": confusion, "map_iou": map_value, "val_loss": val_loss,
                        "step": int(self.trainer.global_step)}
