@@ -6,6 +6,11 @@ SEG-Y's (inline, crossline, sample) shape). Model: U-Net with a pretrained timm 
 random square windows (``--image-size``, default 96) with horizontal flips and small shifts; vertical
 flips are off by default because seismic has a direction (depth). Validation predicts whole sections
 with the same sliding windows that `geotune predict` uses.
+
+Data are streamed (``geotune.data.sections``): a .npy is memory-mapped and a SEG-Y read one window's
+traces at a time, so a survey larger than memory trains. Training runs on Lightning
+(``training.segment_module``) through ``make_trainer``: --devices/--num-nodes (DDP), --accelerator,
+--precision, --resume, --patience and checkpoints behave as for classification.
 """
 
 from __future__ import annotations

@@ -94,6 +94,7 @@ class SegmentationModule(pl.LightningModule):
 
     def on_train_epoch_start(self):
         self._epoch_started, self._val_seconds = time.monotonic(), 0.0
+        self._val_loss = None  # an epoch cut short by the budget has no validation of its own
 
     def on_train_batch_start(self, batch, batch_idx):
         if self.budget_s and self.timer is not None:
@@ -131,13 +132,13 @@ class SegmentationModule(pl.LightningModule):
         predicted = proba.argmax(0)
         truth = mask[0].cpu().numpy()
         picked = np.take_along_axis(proba, truth[None], 0)[0]
-        self.val_loss_sum.update(torch.tensor(float(-np.log(np.clip(picked, 1e-7, 1.0)).sum()), dtype=torch.float64))
-        self.val_pixels.update(torch.tensor(float(truth.size), dtype=torch.float64))
+        self.val_loss_sum.update(float(-np.log(np.clip(picked, 1e-7, 1.0)).sum()))  # floats: any device
+        self.val_pixels.update(float(truth.size))
         self.confusion.update(torch.from_numpy(predicted).to(self.device), mask[0])
         if self.n_classes == 2:
             scores = map_iou_scores((truth == 1)[None], (predicted == 1)[None])
-            self.map_sum.update(torch.tensor(float(scores.sum()), dtype=torch.float64))
-            self.map_count.update(torch.tensor(float(len(scores)), dtype=torch.float64))
+            self.map_sum.update(float(scores.sum()))
+            self.map_count.update(float(len(scores)))
 
     def on_validation_epoch_end(self):
         # compute() gathers every rank's counts (a rank with no section contributes zeros)
