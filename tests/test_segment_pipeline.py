@@ -15,6 +15,7 @@ from geotune.config import TrainConfig
 from geotune.data import seismic
 from geotune.data.synthetic import LABEL_NAMES, make_sections, make_volume
 from geotune.errors import DataError
+from geotune.predict.segmenter import predict_sections
 from geotune.training.segment import fit, map_iou, random_window, segmentation_metrics
 
 os.environ.setdefault("GEOTUNE_THREADS", "1")  # two shared cores: oversubscribed OpenMP is far slower
@@ -104,6 +105,25 @@ def test_evaluate_writes_metrics(trained, model, tmp_path):
     metrics = model.evaluate_source(root / "x.npy", labels=root / "y.npy", out_dir=tmp_path / "ev")
     saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert saved["mean_iou"] == pytest.approx(metrics["mean_iou"]) and 0 <= metrics["accuracy"] <= 1
+
+
+def test_evaluate_streams_a_segy_survey_one_section_at_a_time(trained, model, tmp_path, monkeypatch):
+    volume = make_volume(3, 40, 32, seed=8)
+    survey = seismic.write_volume_segy(tmp_path / "v.sgy", volume["amplitude"].transpose(0, 2, 1))
+    np.save(tmp_path / "lab.npy", volume["labels"].transpose(0, 2, 1))  # (il, xl, sample) like segyio
+    low, high = seismic.clip_range(seismic.sample_for_stats(survey), model.percentile)
+    normalised = seismic.normalise(volume["amplitude"], low, high)[:, None]  # the survey's clip, all in memory
+    proba = predict_sections(model.model, normalised, model.window, len(model.classes))
+    expected = segmentation_metrics(volume["labels"], proba.argmax(1), model.classes)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("evaluation must not load the whole volume")
+
+    monkeypatch.setattr(seismic, "read_segy", refuse)
+    monkeypatch.setattr(seismic, "read_sections", refuse)
+    metrics = model.evaluate_source(survey, labels=tmp_path / "lab.npy")
+    assert metrics["confusion_matrix"] == expected["confusion_matrix"]
+    assert np.array(metrics["confusion_matrix"]).sum() == volume["labels"].size
 
 
 def test_bad_inputs_fail_clearly_and_write_nothing(trained, tmp_path, capsys):

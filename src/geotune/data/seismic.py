@@ -271,15 +271,21 @@ def _grid_order(f, info: SegyInfo) -> np.ndarray:
 
     il = f.attributes(segyio.TraceField.INLINE_3D)[:]
     xl = f.attributes(segyio.TraceField.CROSSLINE_3D)[:]
-    off = f.attributes(segyio.TraceField.offset)[:] if info.kind == "prestack" else np.zeros_like(il)
-    il_pos = {v: i for i, v in enumerate(info.ilines)}
-    xl_pos = {v: i for i, v in enumerate(info.xlines)}
-    off_pos = {v: i for i, v in enumerate(info.offsets or [0])}
     n_off = len(info.offsets) if info.kind == "prestack" else 1
+    off_index = np.zeros(len(il), dtype=np.int64)
+    if info.kind == "prestack":
+        off_index = _positions(f.attributes(segyio.TraceField.offset)[:], info.offsets)
     order = np.empty((len(info.ilines), len(info.xlines), n_off), dtype=np.int64)
-    for trace, (i, x, o) in enumerate(zip(il, xl, off)):
-        order[il_pos[int(i)], xl_pos[int(x)], off_pos.get(int(o), 0)] = trace
+    # vectorised: a survey of tens of millions of traces is indexed in seconds, not minutes
+    order[_positions(il, info.ilines), _positions(xl, info.xlines), off_index] = np.arange(len(il))
     return order if info.kind == "prestack" else order[..., 0]
+
+
+def _positions(values: np.ndarray, listing: list[int]) -> np.ndarray:
+    """Index of every value in ``listing`` (values all occur in it)."""
+    listing = np.asarray(listing)
+    sorter = np.argsort(listing, kind="stable")
+    return sorter[np.searchsorted(listing, np.asarray(values), sorter=sorter)]
 
 
 def section_trace_indices(f, info: SegyInfo, axis: str = "inline") -> list[np.ndarray]:
@@ -305,10 +311,11 @@ def iter_sections(path: str | os.PathLike, info: SegyInfo | None = None,
         for number, indices in enumerate(section_trace_indices(f, info, axis)):
             lines = info.xlines if axis == "crossline" else info.ilines
             key = lines[number] if info.kind == "3d" else 0
-            yield key, _read_traces(f, indices, path).T
+            yield key, read_traces(f, indices, path).T
 
 
-def _read_traces(f, indices: np.ndarray, path) -> np.ndarray:
+def read_traces(f, indices: np.ndarray, path) -> np.ndarray:
+    """(len(indices), n_samples) float32 from an open segyio file; a contiguous run is read as one block."""
     try:
         if len(indices) > 1 and np.all(np.diff(indices) == 1):
             block = f.trace.raw[int(indices[0]):int(indices[-1]) + 1]

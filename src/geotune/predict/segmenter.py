@@ -35,9 +35,12 @@ def torch_predict_fn(model):
     """Wrap a torch model as ``(B, C, w, w) float32 -> (B, K, w, w) softmax probabilities``."""
     import torch
 
+    device = next(model.parameters()).device  # validation during training runs on the training device
+
     def predict(batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return torch.softmax(model(torch.from_numpy(np.ascontiguousarray(batch))), dim=1).numpy()
+            logits = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
+            return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     return predict
 
@@ -224,19 +227,33 @@ class Segmenter:
 
     def evaluate_source(self, data: str | os.PathLike, labels: str | os.PathLike | None = None,
                         out_dir: str | os.PathLike | None = None, batch_size: int = 16, **_: Any) -> dict:
-        """Score against label masks; writes metrics.json into ``out_dir`` when given."""
+        """Score against label masks, one section at a time (a survey is never held in memory);
+        writes metrics.json into ``out_dir`` when given."""
         from .._atomic import atomic_file
-        from ..training.segment import load_pairs, segmentation_metrics
+        from ..data import seismic
+        from ..data.sections import check_mask, open_pairs
+        from ..evaluate.segmentation import SegmentationScores
 
         if labels is None:
             raise DataError("evaluating a segmentation model needs --labels (masks of the data's shape)", data)
-        images, masks = load_pairs(data, labels)
-        images = self._check_channels(images, data)
-        if masks.max() >= len(self.classes):
-            raise DataError(f"labels hold class {masks.max()} but the model knows {len(self.classes)} classes",
-                            labels)
-        predicted = self.predict_proba(images, batch_size=batch_size).argmax(1)
-        metrics = segmentation_metrics(masks, predicted, self.classes)
+        limit_threads()
+        images, masks = open_pairs(data, labels)
+        if images.channels != self.in_chans:
+            raise DataError(f"has {images.channels} channel(s) per pixel but the model was trained on "
+                            f"{self.in_chans}", data)
+        low, high = seismic.clip_range(images.stats_sample(), self.percentile)
+        fn = torch_predict_fn(self.model)
+        overlap = float(self.config.get("overlap", 0.5))
+        scores = SegmentationScores(self.classes)
+        for index in range(images.n):
+            mask = check_mask(masks.read(index)[0], labels)
+            if mask.size and mask.max() >= len(self.classes):
+                raise DataError(f"labels hold class {mask.max()} but the model knows {len(self.classes)} classes",
+                                labels)
+            image = seismic.normalise(images.read(index), low, high)
+            proba = predict_tiled(fn, image, self.window, len(self.classes), overlap, batch_size)
+            scores.update(mask, proba.argmax(0))
+        metrics = scores.result()
         if out_dir is not None:
             import json
 
