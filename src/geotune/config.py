@@ -94,6 +94,7 @@ class TrainConfig(BaseModel):
     split: Literal["random", "tail"] | None = _opt(None, "segment: validation sections drawn at random, or the last "
                                                          "ones as a block (default: tail for SEG-Y, else random)")
     max_minutes: float | None = _opt(None, "segment: wall-clock training budget; the schedule runs on time", gt=0)
+    max_steps: int | None = _opt(None, "segment: stop after this many optimizer steps; the schedule fits them", ge=1)
     threads: int | None = _opt(None, "segment: CPU threads for torch", ge=1)
 
     # ---- logs and fusion (tables)

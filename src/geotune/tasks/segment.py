@@ -11,7 +11,7 @@ SEGMENT = register_task(Task(
     predict_outputs=(".npy", ".sgy", ".segy", ".tif", ".tiff"),
     predict_options=("batch_size", "output", "proba_class", "crossline"),
     options=("backbone", "weights", "pretrained", "image_size", "augment", "weight_decay", "loss", "class_names",
-             "arch", "clip_percentile", "split", "max_minutes", "threads"),
+             "arch", "clip_percentile", "split", "max_minutes", "max_steps", "threads"),
     report_sections=("segment",),
     web_inputs=frozenset({".npy", ".sgy", ".segy"}),
     web_handler="geotune.serve.predict:predict_segment",
