@@ -5,7 +5,8 @@
 The raster is written strip by strip (a smooth synthetic amplitude field, so it compresses), a small
 segmentation model is trained on sections cut from it, and `geotune predict RUN big.tif --out classes.tif`
 runs in a fresh process whose peak RSS is read from the kernel (wait4). The model is deliberately light
-(MobileNetV3-small encoder, random start): this measures the streaming, not a backbone's speed.
+(MobileNetV3-small encoder, random start, 128 px windows without overlap): this measures the streaming, not a
+backbone's speed.
 """
 
 from __future__ import annotations
@@ -42,13 +43,13 @@ def write_big_raster(path: Path, side: int, strip: int = 1000) -> Path:
 
 def train_small_model(folder: Path) -> Path:
     rng = np.random.default_rng(0)
-    sections = rng.normal(size=(12, 64, 64)).astype(np.float32)
+    sections = rng.normal(size=(8, 128, 128)).astype(np.float32)
     masks = (sections > 0.5).astype(np.int64)
     np.save(folder / "sections.npy", sections)
     np.save(folder / "masks.npy", masks)
     command = [sys.executable, "-m", "geotune", "train", "--task", "segment", "--data", str(folder / "sections.npy"),
                "--labels", str(folder / "masks.npy"), "--out", str(folder / "run"), "--backbone", BACKBONE,
-               "--no-pretrained", "--epochs", "1", "--image-size", "64", "--batch-size", "4"]
+               "--no-pretrained", "--epochs", "1", "--image-size", "128", "--batch-size", "4"]
     measured_run(command)
     return folder / "run"
 
@@ -59,7 +60,7 @@ def run(side: int, tmp: Path, model: Path | None = None) -> dict:
     raster = write_big_raster(tmp / f"big_{side}.tif", side)
     out = tmp / f"classes_{side}.tif"
     seconds, peak_mb = measured_run([sys.executable, "-m", "geotune", "predict", str(model), str(raster),
-                                     "--out", str(out)])
+                                     "--out", str(out), "--overlap", "0"])
     cells = side * side
     result = {"side": side, "cells": cells, "input_mb": round(raster.stat().st_size / 2**20, 1),
               "float32_mb": round(cells * 4 / 2**20, 1), "seconds": round(seconds, 1),

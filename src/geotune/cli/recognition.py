@@ -208,6 +208,8 @@ def _register_predict(sub) -> None:
                    help="segment: write the class per sample (default) or the probability of --proba-class")
     p.add_argument("--proba-class", dest="proba_class", type=int, help="segment: class index for --output proba")
     p.add_argument("--crossline", action="store_true", help="segment, 3D SEG-Y: also predict along crosslines")
+    p.add_argument("--overlap", type=float, help="segment: overlap of the sliding windows, 0 to <1 (default: the "
+                   "model's, 0.5); 0 predicts about 4x faster with visible seams")
     p.add_argument("--patches", help="fusion: the .npy of patches or embeddings aligned with the input rows")
     p.set_defaults(func=_predict)
 

@@ -11,11 +11,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
-from ..errors import DataError, ModelError
+from ..errors import ConfigError, DataError, ModelError
 from .tiling import predict_tiled
 
 OUTPUTS = ("class", "proba")
@@ -123,8 +123,7 @@ class Segmenter:
 
     def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 16,
                         engine: str = "auto", output: str = "class", proba_class: int | None = None,
-                        overlap: float | None = None, progress: bool | None = None, crossline: bool = False,
-                        **_: Any) -> Path:
+                        overlap: float | None = None, progress: bool | None = None, crossline: bool = False) -> Path:
         """Predict ``input`` (.sgy/.segy, .npy/.npz, .tif) into ``out``; the output kind follows ``out``'s
         extension (.sgy needs a SEG-Y input, .tif a GeoTIFF input, .npy any). ``output``: ``class`` or
         ``proba`` (probability of ``proba_class``, default the last class). ``crossline=True`` (3D SEG-Y)
@@ -141,6 +140,8 @@ class Segmenter:
             raise DataError(f"proba_class {proba_class} is not one of the model's {len(self.classes)} classes", out)
         limit_threads()
         overlap = float(self.config.get("overlap", 0.5) if overlap is None else overlap)
+        if not 0.0 <= overlap < 1.0:
+            raise ConfigError(f"--overlap must be at least 0 and below 1, got {overlap}")
         input, out = Path(input), Path(out)
         if not input.is_file():
             raise DataError("no such file", input)
@@ -226,7 +227,7 @@ class Segmenter:
                               batch_size=batch_size)
 
     def evaluate_source(self, data: str | os.PathLike, labels: str | os.PathLike | None = None,
-                        out_dir: str | os.PathLike | None = None, batch_size: int = 16, **_: Any) -> dict:
+                        out_dir: str | os.PathLike | None = None, batch_size: int = 16) -> dict:
         """Score against label masks, one section at a time (a survey is never held in memory);
         writes metrics.json into ``out_dir`` when given."""
         from .._atomic import atomic_file

@@ -9,7 +9,7 @@ SEGMENT = register_task(Task(
     model_class="geotune.predict.segmenter:Segmenter",
     inputs="sections .npy/.npz (N x H x W) or a SEG-Y volume, with --labels masks of the same shape",
     predict_outputs=(".npy", ".sgy", ".segy", ".tif", ".tiff"),
-    predict_options=("batch_size", "output", "proba_class", "crossline"),
+    predict_options=("batch_size", "output", "proba_class", "crossline", "overlap", "progress"),
     options=("backbone", "weights", "pretrained", "image_size", "augment", "weight_decay", "loss", "class_names",
              "arch", "clip_percentile", "split", "max_minutes", "max_steps", "threads"),
     report_sections=("segment",),
