@@ -92,6 +92,18 @@ class WellWindows:
             self.values[np.clip(row + self.offsets, self.first[row], self.last[row])].T))
         return window if self.labels is None else (window, int(self.labels[i]))
 
+    def __getitems__(self, indices):
+        """A whole batch at once, one gather (the DataLoader's collate_fn passes it through)."""
+        import torch
+
+        index = np.asarray(indices)
+        windows = torch.from_numpy(self._gather(self.rows[index]))
+        return windows if self.labels is None else (windows, torch.from_numpy(self.labels[index]))
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        index = np.clip(rows[:, None] + self.offsets[None, :], self.first[rows, None], self.last[rows, None])
+        return np.ascontiguousarray(self.values[index].transpose(0, 2, 1))
+
     def select(self, index, labels: np.ndarray | None = None) -> "WellWindows":
         """The windows of ``rows[index]`` (labels: one per selected row, or taken along)."""
         if labels is None and self.labels is not None:
@@ -107,9 +119,7 @@ class WellWindows:
 
     def array(self) -> np.ndarray:
         """(n, C, 2*half+1), every window at once (for small inputs and checks)."""
-        index = np.clip(self.rows[:, None] + self.offsets[None, :], self.first[self.rows, None],
-                        self.last[self.rows, None])
-        return self.values[index].transpose(0, 2, 1).copy()
+        return self._gather(self.rows)
 
 
 def windows(values: np.ndarray, wells: np.ndarray, half: int) -> WellWindows:
@@ -125,6 +135,6 @@ def predict_proba(net, x: "WellWindows", batch_size: int = 512) -> np.ndarray:
     source = x.unlabelled()
     out = []
     with torch.no_grad():
-        for batch in DataLoader(source, batch_size=batch_size):
+        for batch in DataLoader(source, batch_size=batch_size, collate_fn=lambda b: b):
             out.append(torch.softmax(net(batch), dim=1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

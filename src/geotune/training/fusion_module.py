@@ -12,6 +12,8 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from .lightning_fit import EpochLossLog
+
 
 class FusionRows(torch.utils.data.Dataset):
     """Rows of standardised modality blocks (name -> (n, d) tensor) and their labels: ({name: (d,)}, label)."""
@@ -25,6 +27,13 @@ class FusionRows(torch.utils.data.Dataset):
     def __getitem__(self, i):
         return {n: t[i] for n, t in self.blocks.items()}, self.labels[i]
 
+    def __getitems__(self, indices):
+        """A whole batch at once (the DataLoader's collate_fn must pass it through: ``pre_batched``)."""
+        import torch
+
+        index = torch.as_tensor(indices)
+        return {n: t[index] for n, t in self.blocks.items()}, self.labels[index]
+
 
 def modality_mask(n_rows: int, n_modalities: int, rate: float, generator: torch.Generator) -> torch.Tensor:
     """(n_rows, n_modalities) 0/1: each entry kept with probability 1 - rate; a row that lost every modality
@@ -37,7 +46,7 @@ def modality_mask(n_rows: int, n_modalities: int, rate: float, generator: torch.
     return keep.float()
 
 
-class FusionModule(pl.LightningModule):
+class FusionModule(EpochLossLog, pl.LightningModule):
     def __init__(self, net: nn.Module, lr: float, weight_decay: float, modality_dropout: float, seed: int):
         super().__init__()
         self.net = net
@@ -56,7 +65,7 @@ class FusionModule(pl.LightningModule):
             generator = torch.Generator().manual_seed(self.seed * 7919 + self.current_epoch * 100003 + batch_idx)
             drop = modality_mask(len(y), len(self.net.names), self.modality_dropout, generator).to(self.device)
         loss = nn.functional.cross_entropy(self(inputs, drop), y)
-        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(y))
+        self.remember_loss(loss, len(y))
         return loss
 
     def validation_step(self, batch, batch_idx):

@@ -16,13 +16,14 @@ import torch
 from torch import nn
 
 from ..config import TrainConfig
+from .lightning_fit import EpochLossLog
 
 NOISE = 0.05
 LABEL_SMOOTHING = 0.05
 WEIGHT_DECAY = 1e-3
 
 
-class LogsCNNModule(pl.LightningModule):
+class LogsCNNModule(EpochLossLog, pl.LightningModule):
     def __init__(self, net: nn.Module, epochs: int, lr: float, seed: int, class_weight: np.ndarray | None = None):
         super().__init__()
         self.net = net
@@ -42,7 +43,7 @@ class LogsCNNModule(pl.LightningModule):
         generator = torch.Generator().manual_seed(self.seed * 7919 + self.current_epoch * 100003 + batch_idx)
         x = x + NOISE * torch.randn(x.shape, generator=generator).to(x)
         loss = self._loss(self(x), y)
-        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(y))
+        self.remember_loss(loss, len(y))
         return loss
 
     def validation_step(self, batch, batch_idx):
