@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,11 @@ def test_patience_stops_early_and_the_refit_runs_as_long(task, tmp_path, logs_cs
 @pytest.mark.slow
 def test_two_process_ddp_fusion_fit_on_cpu_ranks_agree(tmp_path):
     data, patches = _fusion_data(tmp_path)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    import geotune
+
+    source = str(Path(geotune.__file__).resolve().parents[1])  # the child ranks run the code under test
+    env = {**os.environ, "PYTHONWARNINGS": "ignore",
+           "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "geotune", "train", "--task", "fusion", "--data", str(data), "--patches",
                str(patches), "--label-column", "Facies", "--group-by", "Well Name", "--out", str(tmp_path / "ddp"),
                "--epochs", "3", "--batch-size", "16", "--accelerator", "cpu", "--devices", "2"]
