@@ -139,3 +139,29 @@ def test_tree_models_refuse_each_engine_option(option, flag):
     for model_type in ("cnn", "ensemble"):  # neural log models take them
         check_engine_options(TrainConfig(task="logs", model_type=model_type, **option))
     check_engine_options(TrainConfig(task="logs", model_type="trees", accelerator="cpu", precision="32-true"))
+
+
+def test_lazy_well_windows_equal_edge_padded_windows_cut_per_well():
+    from geotune.logs.cnn import WellWindows
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(20, 3)).astype(np.float32)
+    wells = np.array(["a"] * 5 + ["b"] * 12 + ["c"] * 3)
+    half, expected = 4, []
+    for name in ("a", "b", "c"):  # each well padded by repeating its end samples, never its neighbour's
+        block = np.pad(values[wells == name], ((half, half), (0, 0)), mode="edge")
+        expected += [block[i:i + 2 * half + 1].T for i in range(int((wells == name).sum()))]
+    windows = WellWindows(values, wells, half)
+    assert np.array_equal(windows.array(), np.stack(expected))
+    chosen = windows.select(np.array([3, 10, 19]), labels=np.array([1, 2, 0]))
+    batch, labels = chosen.__getitems__([0, 2])
+    assert np.array_equal(batch.numpy(), np.stack(expected)[[3, 19]]) and labels.tolist() == [1, 0]
+    assert np.array_equal(chosen[1][0].numpy(), expected[10]) and chosen[1][1] == 2
+
+
+def test_modality_dropout_never_drops_every_modality():
+    from geotune.training.fusion_module import modality_mask
+
+    mask = modality_mask(5000, 2, 0.6, torch.Generator().manual_seed(0))
+    assert (mask.sum(1) >= 1).all()
+    assert 0.3 < 1 - mask.mean().item() < 0.6  # still drops a large share
