@@ -101,16 +101,23 @@ def test_patience_stops_early_and_the_refit_runs_as_long(task, tmp_path, logs_cs
 
 
 @pytest.mark.slow
-def test_two_process_ddp_fusion_fit_on_cpu_ranks_agree(tmp_path):
-    data, patches = _fusion_data(tmp_path)
+@pytest.mark.parametrize("task", ["fusion", "cnn"])
+def test_two_process_ddp_fit_on_cpu_ranks_agree(task, tmp_path, logs_csv):
     import geotune
 
     source = str(Path(geotune.__file__).resolve().parents[1])  # the child ranks run the code under test
     env = {**os.environ, "PYTHONWARNINGS": "ignore",
            "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "geotune", "train", "--task", "fusion", "--data", str(data), "--patches",
-               str(patches), "--label-column", "Facies", "--group-by", "Well Name", "--out", str(tmp_path / "ddp"),
-               "--epochs", "3", "--batch-size", "16", "--accelerator", "cpu", "--devices", "2"]
+    command = [sys.executable, "-m", "geotune", "train", "--label-column", "Facies", "--group-by", "Well Name",
+               "--out", str(tmp_path / "ddp"), "--epochs", "3", "--batch-size", "16", "--accelerator", "cpu",
+               "--devices", "2"]
+    if task == "fusion":
+        data, patches = _fusion_data(tmp_path)
+        command += ["--task", "fusion", "--data", str(data), "--patches", str(patches)]
+    else:  # leave-one-well-out: quiet single-device fold fits inside each rank, then the DDP refit
+        (tmp_path / "small.yaml").write_text("extra: {window: 4, width: 8}\n")
+        command += ["--task", "logs", "--model-type", "cnn", "--cv", "logo", "--data", str(logs_csv),
+                    "--config", str(tmp_path / "small.yaml")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = json.loads((tmp_path / "ddp" / "model" / "metrics.json").read_text())["ddp"]
