@@ -91,7 +91,8 @@ def make_data(n_wells: int, n_samples: int, seed: int):
 def run(n_wells: int, n_samples: int, seed: int) -> dict:
     from sklearn.metrics import f1_score
 
-    from geotune.models.fusion import FusionClassifier, frozen_patch_embedder
+    from geotune.models.fusion import frozen_patch_embedder
+    from geotune.training.fusion_classifier import FusionClassifier
 
     patches, logs, y, wells = make_data(n_wells, n_samples, seed)
     embed = frozen_patch_embedder(n_filters=16, seed=seed)

@@ -111,10 +111,14 @@ def cnn_member(xtr, ytr, xte, ctx, half=16, epochs=15):
         for name in pd.unique(frame[well]):
             rows = (frame[well] == name).to_numpy()
             frame.loc[rows, c] = feats._normalised(frame.loc[rows, c].to_numpy(dtype=float))[0]
+    from geotune.config import TrainConfig
+    from geotune.training.logs_module import fit_logs_cnn
+
     values, _, _ = cnn.channels(frame, spec, well, STATE["depth"])
     x = cnn.windows(values, frame[well].to_numpy(), half)
-    net = cnn.train(x[ctx["train"]], STATE["y"][ctx["train"]], STATE["k"], epochs=epochs, lr=2e-3)
-    return cnn.predict_proba(net, x[ctx["test"]])
+    cfg = TrainConfig(epochs=epochs, lr=2e-3, batch_size=64, seed=42, accelerator="cpu")
+    net, _ = fit_logs_cnn(x.select(ctx["train"], labels=STATE["y"][ctx["train"]]), STATE["k"], cfg)
+    return cnn.predict_proba(net, x.select(ctx["test"]))
 
 
 def mlp_member(xtr, ytr, xte, ctx):

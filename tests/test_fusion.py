@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from geotune.errors import DataError, ModelError
-from geotune.models.fusion import FusionClassifier, frozen_patch_embedder
+from geotune.models.fusion import frozen_patch_embedder
+from geotune.training.fusion_classifier import FusionClassifier
 
 
 def _toy(n=400, seed=0):

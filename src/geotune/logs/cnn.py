@@ -3,7 +3,9 @@
 Inputs per sample: every log curve standardised with the training mean and spread, a 0/1 channel
 per curve saying whether it was measured (so a curve missing from a whole well is seen as missing,
 not as an average value), indicator curves, relative position and one-hot categories. Windows are
-cut within one well; the well's ends are padded by repeating the end sample.
+cut within one well, when a batch asks for them (``WellWindows``); the well's ends are padded by repeating
+the end sample. The network is ``geotune.models.logs_cnn``; it trains through
+``geotune.training.logs_module``.
 """
 
 from __future__ import annotations
@@ -53,80 +55,86 @@ def channels(frame: pd.DataFrame, spec: FeatureSpec, well: str, depth: str | Non
     return np.concatenate(parts, axis=1).astype(np.float32), mean, std
 
 
-def windows(values: np.ndarray, wells: np.ndarray, half: int) -> np.ndarray:
-    """(n, C, 2*half+1): the window around each sample, cut within its own well."""
-    out = np.empty((len(values), values.shape[1], 2 * half + 1), dtype=np.float32)
-    start = 0
-    boundaries = np.flatnonzero(wells[1:] != wells[:-1]) + 1
-    for stop in list(boundaries) + [len(values)]:
-        block = np.pad(values[start:stop], ((half, half), (0, 0)), mode="edge")
-        view = np.lib.stride_tricks.sliding_window_view(block, 2 * half + 1, axis=0)  # (m, C, L)
-        out[start:stop] = view
-        start = stop
-    return out
+class WellWindows:
+    """The depth window around each chosen row, cut within its own well, built when asked for (a torch
+    Dataset: ``ds[i]`` is the (C, 2*half+1) window of row ``rows[i]``, with its label when labels are set).
+
+    Rows of one well are contiguous in ``values``; a well's ends are padded by repeating the end sample.
+    Only the (n, C) channels are held, not n windows of 2*half+1 samples each."""
+
+    def __init__(self, values: np.ndarray, wells: np.ndarray, half: int, rows: np.ndarray | None = None,
+                 labels: np.ndarray | None = None, _bounds: tuple | None = None):
+        self.values = np.ascontiguousarray(values, dtype=np.float32)
+        self.half = int(half)
+        if _bounds is None:
+            wells = np.asarray(wells)
+            block = np.concatenate([[0], np.cumsum(wells[1:] != wells[:-1])]) if len(wells) else np.zeros(0, int)
+            starts = np.flatnonzero(np.r_[True, wells[1:] != wells[:-1]]) if len(wells) else np.zeros(0, int)
+            stops = np.r_[starts[1:], len(wells)] if len(wells) else np.zeros(0, int)
+            _bounds = (starts[block], stops[block] - 1)
+        self.first, self.last = _bounds
+        self.rows = np.arange(len(self.values)) if rows is None else np.asarray(rows)
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self.offsets = np.arange(-self.half, self.half + 1)
+
+    @property
+    def n_channels(self) -> int:
+        return self.values.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        import torch
+
+        row = self.rows[i]
+        window = torch.from_numpy(np.ascontiguousarray(
+            self.values[np.clip(row + self.offsets, self.first[row], self.last[row])].T))
+        return window if self.labels is None else (window, int(self.labels[i]))
+
+    def __getitems__(self, indices):
+        """A whole batch at once, one gather (the DataLoader's collate_fn passes it through)."""
+        import torch
+
+        index = np.asarray(indices)
+        windows = torch.from_numpy(self._gather(self.rows[index]))
+        return windows if self.labels is None else (windows, torch.from_numpy(self.labels[index]))
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        index = np.clip(rows[:, None] + self.offsets[None, :], self.first[rows, None], self.last[rows, None])
+        return np.ascontiguousarray(self.values[index].transpose(0, 2, 1))
+
+    def select(self, index, labels: np.ndarray | None = None) -> "WellWindows":
+        """The windows of ``rows[index]`` (labels: one per selected row, or taken along)."""
+        if labels is None and self.labels is not None:
+            labels = self.labels[index]
+        return WellWindows(self.values, None, self.half, self.rows[index], labels, (self.first, self.last))
+
+    def labelled(self, labels: np.ndarray) -> "WellWindows":
+        """The same windows with one label per row."""
+        return WellWindows(self.values, None, self.half, self.rows, labels, (self.first, self.last))
+
+    def unlabelled(self) -> "WellWindows":
+        return WellWindows(self.values, None, self.half, self.rows, None, (self.first, self.last))
+
+    def array(self) -> np.ndarray:
+        """(n, C, 2*half+1), every window at once (for small inputs and checks)."""
+        return self._gather(self.rows)
 
 
-def build_net(n_channels: int, n_classes: int, width: int = 32, dropout: float = 0.3):
+def windows(values: np.ndarray, wells: np.ndarray, half: int) -> WellWindows:
+    """The window around each sample, cut within its own well (a lazy Dataset; ``.array()`` materialises)."""
+    return WellWindows(values, wells, half)
+
+
+def predict_proba(net, x: "WellWindows", batch_size: int = 512) -> np.ndarray:
     import torch
-    from torch import nn
+    from torch.utils.data import DataLoader
 
-    class LogCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(
-                nn.Conv1d(n_channels, width, 5, padding=2), nn.BatchNorm1d(width), nn.ReLU(),
-                nn.Conv1d(width, width, 5, padding=2, dilation=1), nn.BatchNorm1d(width), nn.ReLU(),
-                nn.Conv1d(width, width, 3, padding=2, dilation=2), nn.BatchNorm1d(width), nn.ReLU(),
-            )
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(3 * width, n_classes))
-
-        def forward(self, x):
-            h = self.body(x)
-            centre = h[:, :, h.shape[-1] // 2]
-            return self.head(torch.cat([centre, h.mean(-1), h.amax(-1)], dim=1))
-
-    return LogCNN()
-
-
-def train(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
-          seed: int = 42, class_weight: np.ndarray | None = None, width: int = 32):
-    import torch
-    from torch import nn
-
-    from .threads import threads
-
-    torch.set_num_threads(threads())  # small convolutions: extra threads only contend for busy cores
-    torch.manual_seed(seed)
-    generator = np.random.default_rng(seed)
-    net = build_net(x.shape[1], n_classes, width)
-    optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-3)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, epochs))
-    weight = None if class_weight is None else torch.tensor(class_weight, dtype=torch.float32)
-    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=0.05)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    net.train()
-    for _ in range(epochs):
-        order = generator.permutation(len(x))
-        for i in range(0, len(order), batch_size):
-            batch = torch.from_numpy(order[i:i + batch_size])
-            if len(batch) < 2:
-                continue
-            inputs = xt[batch]
-            inputs = inputs + 0.05 * torch.randn_like(inputs)  # small noise: logs differ between tools
-            optimiser.zero_grad()
-            loss_fn(net(inputs), yt[batch]).backward()
-            optimiser.step()
-        scheduler.step()
     net.eval()
-    return net
-
-
-def predict_proba(net, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    import torch
-
-    net.eval()
+    source = x.unlabelled()
     out = []
     with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            out.append(torch.softmax(net(torch.from_numpy(x[i:i + batch_size])), dim=1).numpy())
+        for batch in DataLoader(source, batch_size=batch_size, collate_fn=lambda b: b):
+            out.append(torch.softmax(net(batch), dim=1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

@@ -149,7 +149,7 @@ PARTS = {"trees": ("gbm", "forest"), "ensemble": ("gbm", "cnn")}
 
 
 def _take(x: dict, idx) -> dict:
-    return {k: v[idx] for k, v in x.items()}
+    return {k: v.select(idx) if hasattr(v, "select") else v[idx] for k, v in x.items()}
 
 
 class _Engine:
@@ -165,6 +165,7 @@ class _Engine:
         self.n_classes = n_classes
         self.cnn_options = dict(cnn_options or {})
         self.model: dict = {}
+        self.trainer = None  # the CNN's Lightning trainer after a fit
         self.imputers: dict = {}  # curve -> regressor for wells that lack it (see impute.py)
 
     @property
@@ -187,7 +188,11 @@ class _Engine:
             out["cnn"] = cnn.windows(values, frame[self.well].to_numpy(), int(self.cnn_options.get("half", 16)))
         return out
 
-    def fit(self, x: dict, y, cfg: TrainConfig, weights: np.ndarray | None):
+    def fit(self, x: dict, y, cfg: TrainConfig, weights: np.ndarray | None, run_dir: Path | None = None,
+            val: tuple[dict, np.ndarray] | None = None, epochs: int | None = None):
+        """Fit every member. The CNN trains on the Lightning engine: a main fit (with ``run_dir``) honours
+        --devices, --precision, --resume and checkpoints (and --patience on ``val`` = (inputs, labels));
+        without ``run_dir`` it is a quiet single-device fit (cross-validation folds)."""
         if "gbm" in self.parts:
             from . import gbm
 
@@ -202,11 +207,16 @@ class _Engine:
             self.model["forest"] = forest.fit(x["gbm"], y, seed=cfg.seed, sample_weight=sample_weight,
                                               **cfg.extra.get("forest_params", {}))
         if "cnn" in self.parts:
-            from . import cnn
+            import torch
 
-            self.model["cnn"] = cnn.train(x["cnn"], y, self.n_classes, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                          lr=cfg.lr, seed=cfg.seed, class_weight=weights,
-                                          width=int(self.cnn_options.get("width", 32)))
+            from ..training.logs_module import fit_logs_cnn
+            from .threads import threads
+
+            torch.set_num_threads(threads())  # small convolutions: extra threads only contend for busy cores
+            val_windows = None if val is None else val[0]["cnn"].labelled(val[1])
+            self.model["cnn"], self.trainer = fit_logs_cnn(
+                x["cnn"].labelled(y), self.n_classes, cfg, class_weight=weights,
+                width=int(self.cnn_options.get("width", 32)), val=val_windows, run_dir=run_dir, epochs=epochs)
         return self
 
     def proba(self, x: dict) -> np.ndarray:
@@ -235,9 +245,12 @@ def _class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 # ---------------------------------------------------------------- training
 
 def fit(cfg: TrainConfig) -> dict:
+    from .options import check_engine_options
+
     if cfg.model_type not in MODEL_TYPES:
         raise ConfigError(f"--model-type must be one of {', '.join(MODEL_TYPES)} for --task logs, "
                           f"got {cfg.model_type!r}")
+    check_engine_options(cfg)
     if not cfg.label_column:
         raise ConfigError("--task logs needs --label-column (the facies column)")
     if not cfg.data:
@@ -308,7 +321,12 @@ def fit(cfg: TrainConfig) -> dict:
             return hmm.posterior(proba, wells[test_idx], matrix, prior)
         return proba
 
-    def run(train_idx, test_idx, decoded=True):
+    run_dir = Path(cfg.out or "run")
+    main_fit: dict = {}  # the epochs the main (validation-split) CNN fit ran: fewer when --patience stopped it
+
+    def run(train_idx, test_idx, decoded=True, main=False):
+        """Fit on ``train_idx``, predict ``test_idx``. ``main``: the one validated fit on the engine's full
+        trainer (checkpoints in the run folder, --patience on the held-out rows, which are all labelled)."""
         e = new_engine()
         source_frame = frame
         if impute_curves:  # regressors learn the curve from every training row, labelled or not
@@ -323,7 +341,12 @@ def fit(cfg: TrainConfig) -> dict:
         # the shared features serve unless this fold changed the curves or the CNN's standardisation
         x = e.inputs(source_frame) if impute_curves or "cnn" in e.parts else x_all
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
-        e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights)
+        val = (_take(x, test_idx), y_all[test_idx]) if main else None
+        e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights, run_dir=run_dir if main else None, val=val)
+        if main and e.trainer is not None:
+            from ..training.lightning_fit import epochs_run
+
+            main_fit["epochs"] = epochs_run(e.trainer)
         proba = e.proba(_take(x, test_idx))
         # decoding needs the held-out rows to be whole stretches of well (true for a held-out group)
         return sequence(proba, test_idx, train_idx) if decoded else proba
@@ -376,11 +399,20 @@ def fit(cfg: TrainConfig) -> dict:
         rows = np.flatnonzero(y_all >= 0)
         use_groups = groups[rows] if cfg.group_by and len(np.unique(groups[rows])) >= 2 else None
         tr, va = train_val_split(y_all[rows], cfg.val_split, cfg.seed, use_groups)
-        proba = run(rows[tr], rows[va], decoded=use_groups is not None)  # whole wells only
+        proba = run(rows[tr], rows[va], decoded=use_groups is not None, main=True)  # whole wells only
         metrics = score(y_all[rows[va]], proba.argmax(1), classes, proba, adjacency)
         metrics["evaluation"] = "grouped validation split" if use_groups is not None else "random validation split"
 
-    # the saved model learns from every labelled row
+    if cfg.cv == "logo" and cfg.patience and "cnn" in engine.parts:
+        # --patience picks the CNN's epochs on a validation split of whole wells, as without --cv
+        from ..data.splits import train_val_split
+
+        rows = np.flatnonzero(y_all >= 0)
+        tr, va = train_val_split(y_all[rows], cfg.val_split, cfg.seed, groups[rows])
+        run(rows[tr], rows[va], decoded=False, main=True)
+        notes.append(f"--patience: the CNN's validation loss stopped improving after {main_fit['epochs']} epochs")
+
+    # the saved model learns from every labelled row (the CNN for as many epochs as the validated fit ran)
     final = new_engine()
     final.cnn_options = dict(engine.cnn_options)  # CNN: standardised with every training well
     rows = np.flatnonzero(y_all >= 0)
@@ -388,7 +420,16 @@ def fit(cfg: TrainConfig) -> dict:
     imputers = {c: m for c, m in imputers.items() if m is not None}
     if imputers:
         x_all = final.inputs(impute.apply(frame, spec, imputers, well, depth))
-    final.fit(_take(x_all, rows), y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
+    final.fit(_take(x_all, rows), y_all[rows], cfg,
+              _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None,
+              run_dir=run_dir / "refit", epochs=main_fit.get("epochs") if cfg.patience else None)
+    if final.trainer is not None and final.trainer.world_size > 1:
+        from ..training.ddp import ddp_agreement
+
+        metrics["ddp"] = ddp_agreement(final.trainer, final.model["cnn"])
+        if final.trainer.global_rank != 0:  # only rank 0 writes the model folder
+            return {**summary, "model_dir": str(run_dir / "model"), "metrics": metrics,
+                    "rank": final.trainer.global_rank}
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
     matrix, prior = hmm.transitions(y_all, wells, len(classes))
 
@@ -413,7 +454,7 @@ def fit(cfg: TrainConfig) -> dict:
         "cnn": final.cnn_options if "cnn" in final.parts else None,
         "train": cfg.to_dict(),
     }
-    out = Path(cfg.out or "run") / "model"
+    out = run_dir / "model"
     files, tensors = {}, None
     if "gbm" in final.parts:
         from . import gbm
@@ -461,10 +502,11 @@ class LogsModel:
                 raise ModelError(f"config.json names {name} (the {curve} regressor) but the file is missing", folder)
             engine.imputers[curve] = impute.from_bytes(path.read_bytes(), path)
         if "cnn" in engine.parts:
+            from ..models.logs_cnn import build_log_cnn
             from . import cnn
 
             n_channels = len(cnn.channel_names(spec))
-            net = cnn.build_net(n_channels, len(config["classes"]), int(engine.cnn_options.get("width", 32)))
+            net = build_log_cnn(n_channels, len(config["classes"]), int(engine.cnn_options.get("width", 32)))
             try:
                 net.load_state_dict(modeldir.load_tensors(folder))
             except RuntimeError as exc:

@@ -21,7 +21,7 @@ class FusionModel:
 
     @classmethod
     def load(cls, folder, config: dict) -> "FusionModel":
-        from ..models.fusion import FusionClassifier
+        from ..training.fusion_classifier import FusionClassifier
 
         return cls(folder, config, FusionClassifier.load(folder))
 

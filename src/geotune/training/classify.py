@@ -24,6 +24,7 @@ from ..evaluate.metrics import classification_metrics, summarise_folds
 from ..models.backbones import spec_for
 from ..models.classifier import build_classifier
 from .calibration import fit_temperature
+from .ddp import ddp_agreement
 from .features import cache_key, cached_features, feature_device
 from .modules import EpochSeededSampler, FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
 from .trainer import make_trainer, resume_checkpoint
@@ -244,14 +245,6 @@ def leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_
         per_group[group] = classification_metrics(y[test_idx], proba.argmax(1), classes, proba)
     return {"per_group": per_group, "summary": summarise_folds(per_group, "accuracy"),
             "macro_f1": summarise_folds(per_group, "macro_f1")}
-
-
-def ddp_agreement(trainer, model) -> dict:
-    """Every rank's parameter checksum, gathered: after a DDP fit they must be equal."""
-    checksum = torch.tensor([sum(float(p.detach().double().sum()) for p in model.parameters())], dtype=torch.float64)
-    gathered = trainer.strategy.all_gather(checksum).flatten().tolist()
-    return {"world_size": trainer.world_size, "checksums": gathered,
-            "ranks_agree": bool(np.allclose(gathered, gathered[0], rtol=0, atol=1e-6))}
 
 
 def _fingerprint(x: np.ndarray) -> str:

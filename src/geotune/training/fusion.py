@@ -6,6 +6,11 @@ a fixed conv net (``models.fusion.frozen_patch_embedder``), or embeddings (n, d)
 fine-tuned backbone. ``--fusion-mode late`` (default: one encoder per modality, modality dropout)
 or ``early`` (the baseline: everything concatenated). With ``--group-by`` the validation split keeps
 groups (wells) apart. The saved model is refitted on every labelled row.
+
+Both fits run on the Lightning engine (``make_trainer``): the validated fit in RUN (checkpoints in
+RUN/checkpoints; --patience watches its validation loss), the refit in RUN/refit for as many epochs as
+the validated fit ran. --devices N trains both with DDP; only rank 0 writes RUN/model, and
+metrics["ddp"] records every rank's parameter checksum.
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ def fit(cfg: TrainConfig) -> dict:
     from ..data.splits import train_val_split
     from ..logs.las import read_logs
     from ..logs.pipeline import DEPTH_NAMES, _class_sort_key, _find, score
-    from ..models.fusion import FusionClassifier
+    from .ddp import ddp_agreement
+    from .fusion_classifier import FusionClassifier
+    from .lightning_fit import epochs_run
 
     if not cfg.data or not cfg.label_column:
         raise ConfigError("--task fusion needs --data TABLE and --label-column")
@@ -86,21 +93,30 @@ def fit(cfg: TrainConfig) -> dict:
     blocks = {"logs": features[rows], "patches": embeddings[rows]}
     mode = cfg.fusion_mode
 
-    def model():
-        return FusionClassifier(mode=mode, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed)
+    def model(epochs: int):
+        return FusionClassifier(mode=mode, epochs=epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed)
 
+    run_dir = Path(cfg.out or "run")
     groups = table[group].astype(str).to_numpy()[rows] if group else None
     tr, va = train_val_split(y, cfg.val_split, cfg.seed, groups)
-    held_out = model().fit({k: v[tr] for k, v in blocks.items()}, y[tr], len(classes))
-    proba = held_out.predict_proba({k: v[va] for k, v in blocks.items()})
+    val_blocks = {k: v[va] for k, v in blocks.items()}
+    held_out = model(cfg.epochs).fit({k: v[tr] for k, v in blocks.items()}, y[tr], len(classes), cfg=cfg,
+                                     run_dir=run_dir, val=(val_blocks, y[va]))
+    proba = held_out.predict_proba(val_blocks)
     metrics = score(y[va], proba.argmax(1), classes, proba)
     metrics["evaluation"] = "grouped validation split" if groups is not None else "random validation split"
 
-    final = model().fit(blocks, y, len(classes))
-    out = Path(cfg.out or "run") / "model"
+    # --patience: the refit runs as many epochs as the validated fit did before its loss stopped improving
+    epochs = epochs_run(held_out.trainer) if cfg.patience else cfg.epochs
+    final = model(epochs).fit(blocks, y, len(classes), cfg=cfg, run_dir=run_dir / "refit")
+    if final.trainer.world_size > 1:
+        metrics["ddp"] = ddp_agreement(final.trainer, final.net)
+        if final.trainer.global_rank != 0:  # only rank 0 writes the model folder
+            return {"model_dir": str(run_dir / "model"), "metrics": metrics, "rank": final.trainer.global_rank}
+    out = run_dir / "model"
     final.save(out, classes=classes, metrics=metrics,
                extra={"feature_columns": columns, "label_column": label, "group_column": group,
                       "embedder": EMBEDDER, "train": cfg.to_dict()})
     return {"model_dir": str(out), "metrics": metrics,
             "note": f"{mode} fusion of {len(columns)} table columns and {embeddings.shape[1]}-d patch embeddings; "
-                    "the saved model was refitted on all labelled rows"}
+                    f"the saved model was refitted on all labelled rows ({epochs} epochs)"}
