@@ -62,9 +62,11 @@ def test_an_option_of_another_task_is_refused_with_the_reason():
 
 
 def test_tree_models_refuse_engine_options():
+    from geotune.logs.options import check_engine_options
+
     with pytest.raises(ConfigError, match="--devices applies to neural models"):
-        TrainConfig(task="logs", devices=2).validate()
-    TrainConfig(task="logs", model_type="cnn", devices=2).validate()
+        check_engine_options(TrainConfig(task="logs", devices=2).validate())
+    check_engine_options(TrainConfig(task="logs", model_type="cnn", devices=2).validate())
 
 
 def test_prospect_run_loads_like_any_model_and_predicts_a_map(tmp_path):

@@ -22,8 +22,6 @@ STRATEGIES = ("linear-probe", "gradual", "full")
 HEADS = ("linear", "seed")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "16-true", "64-true")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
-# Options that only the engine of neural models uses; tasks or model types without it refuse them.
-ENGINE_OPTIONS = ("devices", "num_nodes", "accelerator", "precision", "resume", "patience")
 
 
 def _opt(default: Any, help: str, cli: bool = True, **constraints: Any):
@@ -158,11 +156,6 @@ class TrainConfig(BaseModel):
                 if getattr(self, name) not in (None, 0):
                     raise ConfigError(f"{flag(name)} works on cached features and needs --strategy linear-probe "
                                       f"(got --strategy {self.strategy})")
-        if self.task == "logs" and self.model_type in ("trees", "gbm"):
-            for name in ENGINE_OPTIONS:
-                if getattr(self, name) != _default(name):
-                    raise ConfigError(f"{flag(name)} applies to neural models; --model-type {self.model_type} trains "
-                                      "gradient-boosted trees on the CPU (use --model-type cnn or ensemble)")
         return self
 
     def apply_recipe(self) -> "TrainConfig":
