@@ -48,7 +48,7 @@ def segment_on_gpu(work: Path, epochs: int = 6) -> dict:
     cfg = TrainConfig(data=str(work / "sections.npy"), labels=str(work / "masks.npy"), out=str(work / "segment"),
                       task="segment", epochs=epochs, batch_size=32, lr=2e-3, image_size=64, loss="dice+ce",
                       class_weights=True, seed=0, accelerator="gpu", precision="bf16-mixed",
-                      extra={"class_names": list(LABEL_NAMES)}).validate()
+                      class_names=list(LABEL_NAMES)).validate()
     t0 = time.perf_counter()
     metrics = fit(cfg)["metrics"]
     return {"seconds": time.perf_counter() - t0, "epochs": epochs, "sections": len(images),

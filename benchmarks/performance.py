@@ -160,7 +160,7 @@ def gradual(args, results, rows):
                 t0 = time.perf_counter()
                 summary = finetune(work / "d.npy", work / f"run_{size}_{cached}", labels=work / "l.npy",
                                    image_size=size, strategy="gradual", epochs=12, unfreeze_every=3, augment=False,
-                                   extra={"activation_cache": cached})
+                                   activation_cache=cached)
                 seconds = time.perf_counter() - t0
                 if seconds < out[cached][0]:
                     out[cached] = (seconds, summary["metrics"]["accuracy"])

@@ -59,8 +59,8 @@ def main() -> int:
         cfg = TrainConfig(data=str(Path(tmp) / "images.npy"), labels=str(Path(tmp) / "masks.npy"),
                           out=str(Path(tmp) / "run"), task="segment", epochs=args.epochs, batch_size=16, lr=2e-3,
                           image_size=args.image_size, loss="dice+ce", val_split=0.2, seed=0,
-                          extra={"class_names": ["sediment", "salt"], "split": "tail",
-                                 "max_minutes": args.minutes, "threads": args.threads})
+                          class_names=["sediment", "salt"], split="tail", max_minutes=args.minutes,
+                          threads=args.threads)
         summary = fit(cfg.validate())
         metrics = summary["metrics"]
     n_val = metrics["n_val_sections"]

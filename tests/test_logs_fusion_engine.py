@@ -54,7 +54,7 @@ def _train(task, data, out, **options):
                               group_by="Well Name", out=str(out), accelerator="cpu", **options)
             return fusion_fit(cfg.validate())
         cfg = TrainConfig(data=str(data), task="logs", label_column="Facies", model_type="cnn", out=str(out),
-                          accelerator="cpu", batch_size=32, extra={"window": 4, "width": 8}, **options)
+                          accelerator="cpu", batch_size=32, window=4, width=8, **options)
         return logs_fit(cfg.validate())
 
 

@@ -29,7 +29,7 @@ def trained(tmp_path_factory):
     np.save(root / "y.npy", y)
     cfg = TrainConfig(data=str(root / "x.npy"), labels=str(root / "y.npy"), out=str(root / "run"), task="segment",
                       epochs=1, batch_size=8, image_size=32, loss="dice+ce", class_weights=True,
-                      extra={"class_names": list(LABEL_NAMES)})
+                      class_names=list(LABEL_NAMES))
     summary = fit(cfg.validate())
     return root, summary
 

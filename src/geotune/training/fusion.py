@@ -60,7 +60,6 @@ def table_features(table: pd.DataFrame, columns: list[str], source) -> np.ndarra
 
 
 def fit(cfg: TrainConfig) -> dict:
-    from .. import modeldir
     from ..data.splits import train_val_split
     from ..logs.las import read_logs
     from ..logs.pipeline import DEPTH_NAMES, _class_sort_key, _find, score
@@ -78,7 +77,7 @@ def fit(cfg: TrainConfig) -> dict:
     if cfg.group_by and group is None:
         raise DataError(f"--group-by column {cfg.group_by!r} not found", cfg.data)
     embeddings = read_patches(cfg.patches, len(table))
-    skip = {label, group, _find(table, cfg.depth_column, DEPTH_NAMES)} | set(cfg.extra.get("exclude", []))
+    skip = {label, group, _find(table, cfg.depth_column, DEPTH_NAMES)} | set(cfg.exclude)
     columns = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
     if not columns:
         raise DataError("no numeric feature columns beside the label", cfg.data)

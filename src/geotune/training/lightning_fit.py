@@ -7,7 +7,6 @@ estimator calls from Python) use a quiet single-device trainer with no files.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -54,7 +53,7 @@ def fit_module(cfg: TrainConfig, module, train, val=None, run_dir: Path | None =
         return trainer
     from .trainer import make_trainer, resume_checkpoint
 
-    run_cfg = cfg if val is not None else dataclasses.replace(cfg, patience=None)
+    run_cfg = cfg if val is not None else cfg.model_copy(update={"patience": None})
     trainer = make_trainer(run_cfg, Path(run_dir), callbacks, max_epochs=max_epochs)
     trainer.fit(module, train_loader, val_loader, ckpt_path=resume_checkpoint(cfg, Path(run_dir)), weights_only=True)
     return trainer

@@ -90,22 +90,21 @@ def fit(cfg: TrainConfig) -> dict:
     if not cfg.out:
         raise ConfigError("--out is required")
     started = time.monotonic()
-    extra = dict(cfg.extra or {})
     images, masks = open_pairs(cfg.data, cfg.labels)
     counts = scan_labels(masks, cfg.labels)  # (sections, classes), one streamed pass over the masks
-    n_classes = int(max(counts.shape[1], len(extra.get("class_names") or [])))
+    n_classes = int(max(counts.shape[1], len(cfg.class_names or [])))
     if n_classes < 2:
         raise DataError("labels hold a single class; segmentation needs at least two", cfg.labels)
     counts = np.pad(counts, ((0, 0), (0, n_classes - counts.shape[1])))
-    classes = [str(c) for c in (extra.get("class_names") or [f"class_{i}" for i in range(n_classes)])]
+    classes = [str(c) for c in (cfg.class_names or [f"class_{i}" for i in range(n_classes)])]
     size = int(cfg.image_size or DEFAULT_IMAGE_SIZE)
     if size % 32:
         raise ConfigError(f"--image-size must be a multiple of 32 for the U-Net encoder, got {size}")
-    percentile = float(extra.get("clip_percentile", 99.0))
+    percentile = float(cfg.clip_percentile)
     clip = seismic.clip_range(images.stats_sample(), percentile)
 
     n = images.n
-    if extra.get("split", "tail" if seismic.is_segy(cfg.data) else "random") == "tail":
+    if (cfg.split or ("tail" if seismic.is_segy(cfg.data) else "random")) == "tail":
         n_val = max(1, int(round(n * cfg.val_split)))  # neighbouring inlines leak; hold out a block
         train_idx, val_idx = np.arange(n - n_val), np.arange(n - n_val, n)
     else:
@@ -115,8 +114,8 @@ def fit(cfg: TrainConfig) -> dict:
         raise DataError(f"{n} section(s) are too few to hold out {cfg.val_split:.0%} for validation", cfg.data)
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    limit_threads(extra.get("threads"))
-    arch = str(extra.get("arch", "unet"))
+    limit_threads(cfg.threads)
+    arch = cfg.arch
     model = build_segmentation_model(cfg.backbone, n_classes, images.channels, arch)
     source = load_pretrained_encoder(model, cfg.backbone, cfg.weights) if cfg.pretrained else "random initialisation"
     weights = balanced_class_weights(counts[train_idx].sum(0)) if cfg.class_weights else None
@@ -125,10 +124,9 @@ def fit(cfg: TrainConfig) -> dict:
     train = WindowDataset(images, masks, train_idx, size, windows_per_section, cfg.augment, cfg.seed, clip)
     val = SectionDataset(images, masks, val_idx, clip)
     data = SectionDataModule(train, val, cfg.batch_size, cfg.workers, cfg.seed)
-    budget = extra.get("max_minutes")  # a wall-clock budget: the schedule runs on time instead of steps
+    budget = cfg.max_minutes  # a wall-clock budget: the schedule runs on time instead of steps
     budget_s = None if budget is None else float(budget) * 60
-    max_steps = extra.get("max_steps")  # a step cap (benchmarks, smoke runs on big surveys)
-    max_steps = None if max_steps is None else int(max_steps)
+    max_steps = cfg.max_steps  # a step cap (benchmarks, smoke runs on big surveys)
     module = SegmentationModule(model, make_loss(cfg.loss, n_classes, weights), n_classes, cfg.lr, cfg.weight_decay,
                                 size, val_batch=max(cfg.batch_size, 16), budget_s=budget_s, max_steps=max_steps)
     callbacks = [] if max_steps is None else [StepLimit(max_steps)]
@@ -199,7 +197,7 @@ def run_segment_demo(out: str, quick: bool = False) -> dict:
         cfg = TrainConfig(data=str(data_dir / "sections.npy"), labels=str(data_dir / "labels.npy"),
                           out=str(out_path / name), task="segment", pretrained=pretrained, epochs=epochs,
                           batch_size=16, lr=2e-3, image_size=64, loss="dice+ce", class_weights=True, seed=0,
-                          extra={"class_names": list(LABEL_NAMES)}).validate()
+                          class_names=list(LABEL_NAMES)).validate()
         results[name] = fit(cfg)
     print(f"{'class':12} {'IoU pretrained':>15} {'IoU random init':>16}")
     for cls in LABEL_NAMES:
