@@ -132,11 +132,11 @@ def generalise_cumulative(rows: list[dict], cut: int | None, key: str = "thresho
         row["s_weight"] = chosen["s_wplus"] if present else chosen["s_wminus"]
     flag = "" if cut is None else chosen.get("flag", "")
     present = {"class": "present", "gen_class": PRESENT_CLASS, "area_units": chosen.get("area_units", 0.0),
-               "n_points": chosen["n_points"], **{q: chosen[q] for q in QUANTITIES}, "flag": flag,
+               "n_points": chosen["n_points"], **{q: chosen.get(q, 0.0) for q in QUANTITIES}, "flag": flag,
                "weight": chosen["wplus"], "s_weight": chosen["s_wplus"]}
     absent = {"class": "absent", "gen_class": ABSENT_CLASS, "wplus": chosen["wminus"],
               "s_wplus": chosen["s_wminus"], "wminus": chosen["wplus"], "s_wminus": chosen["s_wplus"],
-              "contrast": -chosen["contrast"], "s_contrast": chosen["s_contrast"], "studc": -chosen["studc"],
+              "contrast": -chosen["contrast"], "s_contrast": chosen.get("s_contrast", 0.0), "studc": -chosen["studc"],
               "flag": flag, "weight": chosen["wminus"], "s_weight": chosen["s_wminus"]}
     if cut is None:
         present["flag"] = absent["flag"] = "no_cut"
