@@ -181,3 +181,27 @@ def test_user_table_bad_inputs_named(tmp_path, capsys):
     table.write_text("class,n_points,wplus,s_wplus,wminus,s_wminus,contrast,studc\n1,2,1,1,1,1,1,3\n")
     with pytest.raises(DataError, match="has no class 7"):
         generalise_table(read_weights_table(table, "cumulative"), "cumulative", "manual", manual_cut=7, path=table)
+
+
+def test_report_lists_what_wofe_decided(tmp_path, eis_like):
+    run = tmp_path / "run"
+    assert main(["prospect", "fit", "--layers", str(eis_like["evidence"]), "--deposits", str(eis_like["deposits"]),
+                 "--cv-blocks", "0", "--out", str(run)]) == 0
+    metrics = json.loads((run / "model" / "metrics.json").read_text())
+    assert any("hold no deposit" in note and "12, 13" in note for note in metrics["wofe_notes"])
+    out = tmp_path / "r.html"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    section = out.read_text(encoding="utf-8").split("<h2>Prospectivity</h2>", 1)[1]
+    assert "Weights of evidence, per layer" in section and "hold no deposit" in section
+
+
+def test_empty_classes_option_reaches_the_weights(tmp_path, eis_like):
+    run = tmp_path / "run"
+    assert main(["prospect", "fit", "--layers", str(eis_like["evidence"]), "--deposits", str(eis_like["deposits"]),
+                 "--empty-classes", "negative", "--cv-blocks", "0", "--out", str(run)]) == 0
+    saved = json.loads((run / "model" / "wofe.json").read_text())
+    assert saved["empty_classes"] == "negative"
+    rows = saved["layers"][0]["classes"]
+    empty = {row["class"]: row["wplus"] for row in rows if row["flag"] == "no_deposits"}
+    assert empty[12] == empty[13] == 0.0  # small: half a deposit would be a gain
+    assert any(w < 0 for c, w in empty.items() if c < 12)  # ~75-cell classes without deposits count against

@@ -57,6 +57,23 @@ def test_unique_weights_by_hand_and_classes_without_deposits_get_none():
     assert proba[0, 0] == pytest.approx(1 / (1 + math.exp(-(math.log(9 / 91) + wplus))))
 
 
+def test_empty_classes_may_lose_weight_but_never_gain_it():
+    stack, deposits = _classes_case()
+    model = WeightsOfEvidence(empty_classes="negative").fit(stack, deposits)
+    table = _rows_by_class(model, "unit")
+    # class 3 (29 cells): half a deposit gives ln((0.5/9) / (29/91)) < 0, kept; class 4 (1 cell): > 0, so 0
+    assert table[3]["wplus"] == pytest.approx(math.log((0.5 / 9) / (29 / 91)))
+    assert table[3]["s_wplus"] == pytest.approx(math.sqrt(1 / 0.5 + 1 / 29))
+    assert table[4]["wplus"] == 0.0 and table[4]["s_wplus"] == 0.0
+    assert table[3]["flag"] == table[4]["flag"] == "no_deposits" and table[3]["studc"] == 0.0
+    assert table[1]["wplus"] == pytest.approx(math.log((6 / 9) / (34 / 91)))  # classes with deposits unchanged
+    proba = model.predict_proba(stack)
+    assert proba[8, 0] < proba[9, 9] == pytest.approx(model.prior_)
+    assert WeightsOfEvidence.from_dict(model.to_dict()).empty_classes == "negative"
+    with pytest.raises(DataError, match="classes without deposits must be one of"):
+        WeightsOfEvidence(empty_classes="half")
+
+
 def test_categorical_merges_weak_classes_and_weighs_them_from_pooled_counts():
     stack, deposits = _classes_case()
     # class 1 has |studc| ~ 1.8: a threshold of 1.5 keeps it, merges 2 (|studc| ~ 0.5) and the empty classes

@@ -48,6 +48,10 @@ def register(sub) -> None:
     fit.add_argument("--studentized-threshold", type=float, default=2.0,
                      help="studentised contrast a cumulative cut must reach and below which categorical weights "
                           "merge a class (default 2.0); a layer whose cut falls short gets no weight, with a warning")
+    fit.add_argument("--empty-classes", choices=["zero", "negative"], default="zero",
+                     help="W+ of a class without deposits: zero (default; as EIS Toolkit and GA) or negative (what "
+                          "half a deposit would give when that is negative, else 0: a large empty class counts "
+                          "against, a small one never gains)")
     fit.add_argument("--cut", action="append", metavar="NAME=VALUE",
                      help="cut value of a cumulative layer for --cut-method manual (needs --favourable NAME=low|high; "
                           "repeatable)")
@@ -105,7 +109,7 @@ def _fit(args) -> int:
         seed=args.seed, n_members=args.members, nodata=parse_numbers(args.nodata, "--nodata"),
         weights_types=parse_assignments(args.weights_type, "--weights-type", WEIGHTS_TYPES),
         cut_method=args.cut_method, studentized_threshold=args.studentized_threshold,
-        manual_cuts=parse_numbers(args.cut, "--cut"),
+        manual_cuts=parse_numbers(args.cut, "--cut"), empty_classes=args.empty_classes,
     )
     line = f"{args.method}: resubstitution AUC {metrics['resubstitution']['auc']:.4f} (training deposits)"
     if "spatial_cv" in metrics:

@@ -52,7 +52,7 @@ def fit_run(layers: Sequence[str | os.PathLike], deposits: str | os.PathLike, me
             seed: int = 0, n_members: int = 5, nodata: Mapping[str, float] | None = None,
             weights_types: Mapping[str, str] | None = None, cut_method: str = DEFAULT_CUT_METHOD,
             studentized_threshold: float = DEFAULT_STUDENTIZED_THRESHOLD,
-            manual_cuts: Mapping[str, float] | None = None) -> dict:
+            manual_cuts: Mapping[str, float] | None = None, empty_classes: str = "zero") -> dict:
     """Fit on every deposit, score it (resubstitution and spatial block CV) and write RUN/model.
 
     WofE decisions (classes without deposits, layers left without weight) are listed in
@@ -64,8 +64,10 @@ def fit_run(layers: Sequence[str | os.PathLike], deposits: str | os.PathLike, me
         raise DataError(f"{len(points)} deposit(s) cannot fill {cv_blocks} cross-validation folds; "
                         "use fewer --cv-blocks", deposits)
     wofe_options = {"weights_types": dict(weights_types or {}), "cut_method": cut_method,
-                    "studentized_threshold": studentized_threshold, "manual_cuts": dict(manual_cuts or {})}
-    if method != "wofe" and (weights_types or manual_cuts or cut_method != DEFAULT_CUT_METHOD):
+                    "studentized_threshold": studentized_threshold, "manual_cuts": dict(manual_cuts or {}),
+                    "empty_classes": empty_classes}
+    if method != "wofe" and (weights_types or manual_cuts or cut_method != DEFAULT_CUT_METHOD
+                             or empty_classes != "zero"):
         raise DataError(f"weights types and cut methods belong to weights of evidence, not to --method {method}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WofEWarning)

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import DataError
 from .layers import EvidenceStack
-from .wofe_tables import (CUT_METHODS, DEFAULT_CUT_METHOD, DEFAULT_STUDENTIZED_THRESHOLD, WEIGHTS_TYPES,
+from .wofe_tables import (CUT_METHODS, DEFAULT_CUT_METHOD, DEFAULT_STUDENTIZED_THRESHOLD, EMPTY_CLASS_RULES,
+                          WEIGHTS_TYPES,
                           choose_cut, class_weights, generalise_categorical, generalise_cumulative, table_rows,
                           zero_deposit_note)
 
@@ -54,7 +55,7 @@ class WeightsOfEvidence:
     def __init__(self, unit_cell_km2: float = 1.0, max_thresholds: int = MAX_THRESHOLDS,
                  weights_types: Mapping[str, str] | None = None, cut_method: str = DEFAULT_CUT_METHOD,
                  studentized_threshold: float = DEFAULT_STUDENTIZED_THRESHOLD,
-                 manual_cuts: Mapping[str, float] | None = None):
+                 manual_cuts: Mapping[str, float] | None = None, empty_classes: str = "zero"):
         if unit_cell_km2 <= 0:
             raise DataError(f"the unit cell must be a positive area in km^2, got {unit_cell_km2}")
         if cut_method not in CUT_METHODS:
@@ -64,6 +65,10 @@ class WeightsOfEvidence:
             raise DataError(f"weights types must be one of {WEIGHTS_TYPES}, got {bad}")
         if not studentized_threshold >= 0:
             raise DataError(f"the studentised-contrast threshold must be 0 or more, got {studentized_threshold}")
+        if empty_classes not in EMPTY_CLASS_RULES:
+            raise DataError(f"the rule for classes without deposits must be one of {EMPTY_CLASS_RULES}, "
+                            f"got {empty_classes!r}")
+        self.empty_classes = empty_classes
         self.unit_cell_km2 = float(unit_cell_km2)
         self.max_thresholds = int(max_thresholds)
         self.weights_types = dict(weights_types or {})
@@ -111,17 +116,18 @@ class WeightsOfEvidence:
     def _fit_classes(self, layer, values, at_deposits, upc, wtype: str) -> dict:
         classes, counts = np.unique(values, return_counts=True)
         n_points = np.array([(at_deposits == c).sum() for c in classes])
-        table = table_rows("class", classes, counts * upc, n_points, self.total_units_, self.n_deposits_)
+        table = table_rows("class", classes, counts * upc, n_points, self.total_units_, self.n_deposits_,
+                           self.empty_classes)
         spec = {"name": layer.name, "kind": layer.kind, "classes": table, "notes": []}
         if wtype == "categorical":
             merged, note = generalise_categorical(table, self.studentized_threshold, self.total_units_,
-                                                  self.n_deposits_)
+                                                  self.n_deposits_, self.empty_classes)
             spec["merged"] = merged
             self._warn(spec, note)
         else:
             for row in table:
                 row["gen_class"], row["weight"], row["s_weight"] = row["class"], row["wplus"], row["s_wplus"]
-            self._warn(spec, zero_deposit_note(table))
+            self._warn(spec, zero_deposit_note(table, self.empty_classes))
         return spec
 
     def _cumulative_rows(self, values, at_deposits, thresholds, end: str, upc: float) -> list[dict]:
@@ -331,13 +337,15 @@ class WeightsOfEvidence:
                 "units_per_cell": self.units_per_cell_, "total_units": self.total_units_,
                 "n_deposits": self.n_deposits_, "prior": self.prior_, "weights_types": self.weights_types,
                 "cut_method": self.cut_method, "studentized_threshold": self.studentized_threshold,
-                "manual_cuts": self.manual_cuts, "notes": self.notes_, "layers": self.layers_}
+                "manual_cuts": self.manual_cuts, "empty_classes": self.empty_classes, "notes": self.notes_,
+                "layers": self.layers_}
 
     @classmethod
     def from_dict(cls, data: dict) -> "WeightsOfEvidence":
         model = cls(data["unit_cell_km2"], data.get("max_thresholds", MAX_THRESHOLDS), data.get("weights_types"),
                     data.get("cut_method", DEFAULT_CUT_METHOD),
-                    data.get("studentized_threshold", DEFAULT_STUDENTIZED_THRESHOLD), data.get("manual_cuts"))
+                    data.get("studentized_threshold", DEFAULT_STUDENTIZED_THRESHOLD), data.get("manual_cuts"),
+                    data.get("empty_classes", "zero"))
         model.notes_ = list(data.get("notes", []))
         model.units_per_cell_ = data["units_per_cell"]
         model.total_units_ = data["total_units"]

@@ -32,6 +32,7 @@ ZERO_AREA = 0.5
 NO_DEPOSITS = "no_deposits"
 ALL_DEPOSITS = "all_deposits"
 WEIGHTS_TYPES = ("unique", "categorical", "cumulative")
+EMPTY_CLASS_RULES = ("zero", "negative")
 CUT_METHODS = ("max_studentized_contrast", "max_contrast", "max_contrast_if_feasible", "max_feasible_contrast",
                "manual")
 DEFAULT_CUT_METHOD = "max_studentized_contrast"
@@ -41,8 +42,15 @@ QUANTITIES = ("wplus", "s_wplus", "wminus", "s_wminus", "contrast", "s_contrast"
 PRESENT_CLASS, ABSENT_CLASS = 2, 1
 
 
-def class_weights(area_units, n_points, total_units: float, total_points: int) -> dict[str, np.ndarray]:
-    """W+, W-, their standard deviations, contrast, studentised contrast and a flag for classes (arrays)."""
+def class_weights(area_units, n_points, total_units: float, total_points: int,
+                  empty: str = "zero") -> dict[str, np.ndarray]:
+    """W+, W-, their standard deviations, contrast, studentised contrast and a flag for classes (arrays).
+
+    ``empty`` says what W+ a class without deposits gets: ``zero`` (the established practice), or
+    ``negative``: the W+ of half a deposit when that is negative (a large class without deposits
+    counts against), else 0 -- never a gain."""
+    if empty not in EMPTY_CLASS_RULES:
+        raise DataError(f"the rule for classes without deposits must be one of {EMPTY_CLASS_RULES}, got {empty!r}")
     nb = np.atleast_1d(np.asarray(area_units, dtype=float))
     nbd = np.atleast_1d(np.asarray(n_points, dtype=float))
     nt, nd = float(total_units), float(total_points)
@@ -63,14 +71,20 @@ def class_weights(area_units, n_points, total_units: float, total_points: int) -
         q[every | none] = 0.0
     wplus[none] = 0.0
     s_wplus[none] = 0.0
+    if empty == "negative" and none.any():
+        half_wplus = np.log((0.5 / nd) / (b / (nt - nd)))
+        lose = none & (half_wplus < 0)
+        wplus[lose] = half_wplus[lose]
+        s_wplus[lose] = np.sqrt(1 / 0.5 + 1 / b[lose])
     flag = np.where(none, NO_DEPOSITS, np.where(every, ALL_DEPOSITS, ""))
     return {"wplus": wplus, "s_wplus": s_wplus, "wminus": wminus, "s_wminus": s_wminus, "contrast": contrast,
             "s_contrast": s_contrast, "studc": studc, "flag": flag}
 
 
-def table_rows(key: str, values, area_units, n_points, total_units: float, total_points: int) -> list[dict]:
+def table_rows(key: str, values, area_units, n_points, total_units: float, total_points: int,
+               empty: str = "zero") -> list[dict]:
     """One row per class (``key`` "class") or threshold (``key`` "threshold") with every quantity."""
-    weights = class_weights(area_units, n_points, total_units, total_points)
+    weights = class_weights(area_units, n_points, total_units, total_points, empty)
     rows = []
     for i, value in enumerate(values):
         row = {key: number(value), "area_units": float(area_units[i]), "n_points": int(n_points[i])}
@@ -144,7 +158,7 @@ def generalise_cumulative(rows: list[dict], cut: int | None, key: str = "thresho
 
 
 def generalise_categorical(rows: list[dict], threshold: float, total_units: float,
-                           total_points: int) -> tuple[dict | None, str | None]:
+                           total_points: int, empty: str = "zero") -> tuple[dict | None, str | None]:
     """Merge the classes whose |studentised contrast| is below ``threshold`` (every class without
     deposits among them) into one class weighed from their pooled counts. Marks each row with its
     generalised class and weight; returns the merged class's row (None when nothing merges) and a note."""
@@ -156,7 +170,7 @@ def generalise_categorical(rows: list[dict], threshold: float, total_units: floa
     merged_class = number(max(float(r["class"]) for r in rows) + 1)
     area = sum(r["area_units"] for r in merged)
     points = sum(r["n_points"] for r in merged)
-    pooled = table_rows("class", [merged_class], [area], [points], total_units, total_points)[0]
+    pooled = table_rows("class", [merged_class], [area], [points], total_units, total_points, empty)[0]
     pooled["merged_classes"] = [r["class"] for r in merged]
     pooled["gen_class"], pooled["weight"], pooled["s_weight"] = merged_class, pooled["wplus"], pooled["s_wplus"]
     for row in merged:
@@ -165,13 +179,15 @@ def generalise_categorical(rows: list[dict], threshold: float, total_units: floa
                     f"{threshold:g} merged into class {merged_class} ({points} deposits, W+ {pooled['wplus']:.4f})")
 
 
-def zero_deposit_note(rows: Sequence[dict]) -> str | None:
+def zero_deposit_note(rows: Sequence[dict], empty_rule: str = "zero") -> str | None:
     empty = [r["class"] for r in rows if r["flag"] == NO_DEPOSITS]
     if not empty:
         return None
     shown = ", ".join(str(c) for c in empty[:10]) + (", ..." if len(empty) > 10 else "")
-    return (f"{len(empty)} class(es) hold no deposit ({shown}): their weights are 0, so those cells keep the "
-            "prior; the categorical weights type merges them with the other weak classes")
+    what = ("their weights are 0, so those cells keep the prior" if empty_rule == "zero" else
+            "each weighs what half a deposit would give if that is negative, else 0 (never a gain)")
+    return (f"{len(empty)} class(es) hold no deposit ({shown}): {what}; the categorical weights type merges "
+            "them with the other weak classes")
 
 
 # -- tables the user supplies ---------------------------------------------------------------------
