@@ -206,5 +206,7 @@ def test_bad_options_name_the_problem():
         WeightsOfEvidence(weights_types={"unit": "ordinal"})
     with pytest.raises(DataError, match="cut method must be one of"):
         WeightsOfEvidence(cut_method="best")
-    with pytest.raises(DataError, match="unknown layer"):
+    with pytest.raises(DataError, match="weights types given for unknown layer"):
         WeightsOfEvidence(weights_types={"other": "categorical"}).fit(stack, deposits)
+    with pytest.raises(DataError, match=r"manual cuts given for unknown layer\(s\) \['dist'\]"):
+        WeightsOfEvidence(cut_method="manual", manual_cuts={"dist": 3}).fit(stack, deposits)

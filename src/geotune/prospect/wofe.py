@@ -84,9 +84,10 @@ class WeightsOfEvidence:
         rows, cols = deposit_cells(stack, deposits, area)
         if len(rows) == 0:
             raise DataError("no deposit lies in the training area", getattr(deposits, "path", None))
-        unknown = set(self.weights_types) - set(stack.names)
-        if unknown:
-            raise DataError(f"weights types given for unknown layer(s) {sorted(unknown)}; layers are {stack.names}")
+        for option, given in (("weights types", self.weights_types), ("manual cuts", self.manual_cuts)):
+            unknown = set(given) - set(stack.names)
+            if unknown:
+                raise DataError(f"{option} given for unknown layer(s) {sorted(unknown)}; layers are {stack.names}")
         units_per_cell = stack.cell_area_km2 / self.unit_cell_km2
         self.units_per_cell_ = units_per_cell
         self.total_units_ = float(area.sum()) * units_per_cell
@@ -107,7 +108,7 @@ class WeightsOfEvidence:
                 self.notes_.append(f"{layer.name}: {note}")
         return self
 
-    def _warn(self, spec: dict, note: str | None, warn: bool = False) -> None:
+    def _note(self, spec: dict, note: str | None, warn: bool = False) -> None:
         if note:
             spec["notes"].append(note)
             if warn:
@@ -123,11 +124,11 @@ class WeightsOfEvidence:
             merged, note = generalise_categorical(table, self.studentized_threshold, self.total_units_,
                                                   self.n_deposits_, self.empty_classes)
             spec["merged"] = merged
-            self._warn(spec, note)
+            self._note(spec, note)
         else:
             for row in table:
                 row["gen_class"], row["weight"], row["s_weight"] = row["class"], row["wplus"], row["s_wplus"]
-            self._warn(spec, zero_deposit_note(table, self.empty_classes))
+            self._note(spec, zero_deposit_note(table, self.empty_classes))
         return spec
 
     def _cumulative_rows(self, values, at_deposits, thresholds, end: str, upc: float) -> list[dict]:
@@ -161,11 +162,11 @@ class WeightsOfEvidence:
                 (failures if i is None else candidates).append((end, rows, i, note))
             if candidates:
                 end, table, cut, note = max(candidates, key=lambda c: c[1][c[2]][key])
-                self._warn(spec, note, warn=True)
+                self._note(spec, note, warn=True)
             else:
                 end, table, cut, note = failures[0]
                 where = "either end" if len(ends) == 2 else f"the {end} end"
-                self._warn(spec, f"cut from {where}: {note}", warn=True)
+                self._note(spec, f"cut from {where}: {note}", warn=True)
         present, absent = generalise_cumulative(table, cut)
         spec.update(favourable=end, threshold=None if cut is None else table[cut]["threshold"],
                     cut_method=method, classes=[present, absent], cumulative=table)
@@ -184,11 +185,11 @@ class WeightsOfEvidence:
         row = table[cut]
         if row["flag"]:
             side = "no" if row["n_points"] == 0 else "every"
-            self._warn(spec, f"the manual cut at {row['threshold']} leaves {side} deposit on the favourable side; "
+            self._note(spec, f"the manual cut at {row['threshold']} leaves {side} deposit on the favourable side; "
                              "the layer gets no weight", warn=True)
             return end, table, None
         if row["studc"] < self.studentized_threshold:
-            self._warn(spec, f"the manual cut at {row['threshold']} has a studentised contrast of {row['studc']:.3f}, "
+            self._note(spec, f"the manual cut at {row['threshold']} has a studentised contrast of {row['studc']:.3f}, "
                              f"below the threshold {self.studentized_threshold:g}; it is used as asked", warn=True)
         return end, table, cut
 
