@@ -14,6 +14,13 @@ Command (from the repository root; needs ../shared/data/cloncurry_iocg_wofe):
    per-fold AUC difference to WofE over all partitions x folds (mean, sd, folds won, sign and Wilcoxon
    tests), also for partitions 1.. alone (partition 0 was the one seen while developing).
 Writes benchmarks/results/prospect_cloncurry.json and .md.
+
+    .venv/bin/python benchmarks/prospect_cloncurry.py --wofe-variants [--partitions 5] [--folds 5]
+
+3. Only WofE on the multi-class layers, on the same partitions, in variants (issue #24): classes without
+   deposits weighed with 0.5 deposit in place of zero (geotune before #24, emulated in this process),
+   given no weight (now), merged by the categorical weights type, and the cut methods. Writes
+   benchmarks/results/prospect_cloncurry_wofe.json and .md.
 """
 
 from __future__ import annotations
@@ -60,10 +67,13 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--partitions", type=int, default=5)
+    parser.add_argument("--wofe-variants", action="store_true", help="only the WofE variants of issue #24")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found")
         return 0
+    if args.wofe_variants:
+        return wofe_variants(args)
     from geotune.prospect import EvidenceStack, WeightsOfEvidence, deposit_auc, read_deposits, spatial_block_cv
     from geotune.prospect.run import make_estimator
 
@@ -169,6 +179,111 @@ def main() -> int:
     (RESULTS / "prospect_cloncurry.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
+
+
+def _half_deposit_weights(area_units, n_points, total_units, total_points, empty="zero"):
+    """geotune's weights before issue #24: a zero count replaced by 0.5 (flags kept only so that the cut
+    is still chosen among thresholds splitting the deposits, as it was)."""
+    nb, nbd = np.atleast_1d(np.asarray(area_units, float)), np.atleast_1d(np.asarray(n_points, float))
+    nt, nd = float(total_units), float(total_points)
+    a = np.where(nbd > 0, nbd, 0.5)
+    b = np.maximum(nb - nbd, 0.5)
+    c = np.where(nd - nbd > 0, nd - nbd, 0.5)
+    d = np.maximum(nt - nb - (nd - nbd), 0.5)
+    wplus, wminus = np.log((a / nd) / (b / (nt - nd))), np.log((c / nd) / (d / (nt - nd)))
+    s_wplus, s_wminus = np.sqrt(1 / a + 1 / b), np.sqrt(1 / c + 1 / d)
+    contrast, s_contrast = wplus - wminus, np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    flag = np.where(nbd <= 0, "no_deposits", np.where(nd - nbd <= 0, "all_deposits", ""))
+    return {"wplus": wplus, "s_wplus": s_wplus, "wminus": wminus, "s_wminus": s_wminus, "contrast": contrast,
+            "s_contrast": s_contrast, "studc": contrast / s_contrast, "flag": flag}
+
+
+def wofe_variants(args) -> int:
+    import contextlib
+    import warnings
+
+    from geotune.prospect import EvidenceStack, WeightsOfEvidence, deposit_auc, read_deposits, spatial_block_cv
+    from geotune.prospect import wofe_tables
+
+    deposits = read_deposits(DATA / "deposits" / "IOCG_Deposits.shp")
+    multi = EvidenceStack.from_files([DATA / "evidence_multiclass" / n for n in MULTI], resample=True)
+    rows, cols = deposits.cells(multi.grid)
+    classes = {"StratNo": "categorical", "FaultDensity": "categorical"}
+    variants = {
+        "before #24: 0.5 deposit for a zero count": dict(studentized_threshold=0.0),
+        "unique, classes without deposits weigh 0 (default)": {},
+        "unique, classes without deposits: negative half-deposit weight or 0": dict(empty_classes="negative"),
+        "categorical StratNo + FaultDensity (weak classes merged)": dict(weights_types=classes),
+        "categorical, threshold 1": dict(weights_types=classes, studentized_threshold=1.0),
+        "default + cut max_contrast": dict(cut_method="max_contrast"),
+        "default + cut max_contrast_if_feasible": dict(cut_method="max_contrast_if_feasible"),
+        "default + cut max_feasible_contrast": dict(cut_method="max_feasible_contrast"),
+    }
+    result = {"dataset": "cloncurry_iocg_wofe", "n_deposits": len(deposits), "machine": platform.machine(),
+              "command": "python benchmarks/prospect_cloncurry.py " + " ".join(sys.argv[1:]), "variants": {}}
+    for label, options in variants.items():
+        t0 = time.time()
+        patch = contextlib.nullcontext()
+        if label.startswith("before"):
+            patch = _patched(wofe_tables, "class_weights", _half_deposit_weights)
+        with patch, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make = lambda: WeightsOfEvidence(**options)  # noqa: E731
+            model = make().fit(multi, deposits)
+            entry = {"options": {k: v for k, v in options.items()},
+                     "resubstitution_auc": deposit_auc(model.predict_proba(multi), rows, cols, multi.mask),
+                     "cuts": {s["name"]: [s.get("favourable"), s.get("threshold")] for s in model.layers_
+                              if "cumulative" in s},
+                     "merged_classes": {s["name"]: len(s["merged"]["merged_classes"]) for s in model.layers_
+                                        if s.get("merged")},
+                     "notes": model.notes_, "partitions": []}
+            for p in range(args.partitions):
+                cv = spatial_block_cv(make, multi, deposits, n_folds=args.folds, seed=p,
+                                      offset_km=(p * OFFSET_KM, p * OFFSET_KM))
+                entry["partitions"].append({"seed": p, "auc_pooled": cv["auc_pooled"], "auc_mean": cv["auc_mean"],
+                                            "fold_aucs": [f["auc"] for f in cv["folds_detail"]]})
+        entry["spatial_cv_auc_pooled"] = float(np.mean([q["auc_pooled"] for q in entry["partitions"]]))
+        entry["seconds"] = time.time() - t0
+        result["variants"][label] = entry
+        print(label, json.dumps({k: entry[k] for k in ("resubstitution_auc", "spatial_cv_auc_pooled", "cuts")}),
+              flush=True)
+    base = result["variants"]["unique, classes without deposits weigh 0 (default)"]
+    lines = ["# Cloncurry IOCG: weights-of-evidence variants (issue #24)", "", f"Command: `{result['command']}`", "",
+             f"Multi-class layers ({', '.join(n.removesuffix('.tif') for n in MULTI)}), unit cell 1 km^2, "
+             f"{args.folds}-fold spatial block CV on {args.partitions} partitions (as in prospect_cloncurry.md); "
+             "paired difference = mean per-fold AUC difference to the default, folds won / all.", "",
+             "| variant | resubstitution AUC | mean pooled CV AUC | paired diff to default | folds won | cuts |",
+             "|---|---|---|---|---|---|"]
+    for label, e in result["variants"].items():
+        diff = np.array([a - b for pe, pb in zip(e["partitions"], base["partitions"])
+                         for a, b in zip(pe["fold_aucs"], pb["fold_aucs"])])
+        e["paired_diff_to_default"] = float(diff.mean())
+        e["folds_won"] = int((diff > 0).sum())
+        cuts = "; ".join(f"{k} {v[0]} {v[1]:.6g}" if v[1] is not None else f"{k} none" for k, v in e["cuts"].items())
+        lines.append(f"| {label} | {e['resubstitution_auc']:.4f} | {e['spatial_cv_auc_pooled']:.4f} | "
+                     f"{e['paired_diff_to_default']:+.4f} | {e['folds_won']}/{len(diff)} | {cuts} |")
+    lines += ["", "Before #24 a class without deposits got the weight of half a deposit: positive for classes "
+              "smaller than about half the area per deposit, so tiny empty StratNo units ranked high. "
+              "Resubstitution = scored on the training deposits (optimistic)."]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "prospect_cloncurry_wofe.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "prospect_cloncurry_wofe.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+def _patched(module, name, value):
+    import contextlib
+
+    @contextlib.contextmanager
+    def patch():
+        old = getattr(module, name)
+        setattr(module, name, value)
+        try:
+            yield
+        finally:
+            setattr(module, name, old)
+    return patch()
 
 
 if __name__ == "__main__":

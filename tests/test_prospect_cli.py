@@ -81,3 +81,11 @@ def test_kind_option_reaches_the_model(tmp_path, area):
     host = [layer for layer in weights["layers"] if layer["name"] == "host"][0]
     assert host["kind"] == "continuous" and host["favourable"] == "high"
     assert np.isfinite(host["threshold"])
+
+
+def test_cli_choices_match_the_estimator():
+    from geotune.cli import prospect as cli
+    from geotune.prospect import wofe_tables
+
+    assert cli.CUT_METHODS == wofe_tables.CUT_METHODS and cli.WEIGHTS_TYPES == wofe_tables.WEIGHTS_TYPES
+    assert cli.CUT_METHODS[0] == wofe_tables.DEFAULT_CUT_METHOD

@@ -8,6 +8,7 @@ import pytest
 
 from geotune.prospect import EvidenceStack, WeightsOfEvidence, block_folds, deposit_auc, spatial_block_cv
 from geotune.prospect.synthetic import make_synthetic_area
+from geotune.prospect.wofe import WofEWarning
 
 
 def _binary_case():
@@ -60,10 +61,11 @@ def test_continuous_layer_cut_from_the_favourable_end():
     assert 100.0 <= spec["threshold"] <= 300.0  # most deposits lie in the first four columns
     proba = model.predict_proba(stack)
     assert proba[5, 0] > proba[5, 19]
-    forced = WeightsOfEvidence().fit(EvidenceStack.from_arrays({"dist": distance}, kinds={"dist": "continuous"},
-                                                               favourable={"dist": "high"}),
-                                     (rows, cols))
+    high = EvidenceStack.from_arrays({"dist": distance}, kinds={"dist": "continuous"}, favourable={"dist": "high"})
+    with pytest.warns(WofEWarning, match="cut from the high end: no threshold reaches"):
+        forced = WeightsOfEvidence().fit(high, (rows, cols))
     assert forced.layers_[0]["favourable"] == "high"
+    assert forced.layers_[0]["threshold"] is None  # high distances are unfavourable here: the layer gets no weight
 
 
 def test_categorical_unseen_class_weighs_nothing():

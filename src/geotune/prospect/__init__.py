@@ -15,10 +15,10 @@ from .ml import MLProspectivity
 from .run import fit_run, load_run, map_run, stack_for_run
 from .validation import block_folds, deposit_auc, spatial_block_cv, success_rate_curve
 from .volumetrics import run_volumetrics, simulate
-from .wofe import WeightsOfEvidence, class_weights
+from .wofe import WeightsOfEvidence, WofEWarning, class_weights
 
 __all__ = [
     "Deposits", "EvidenceLayer", "EvidenceStack", "MLProspectivity", "WeightsOfEvidence", "block_folds",
     "class_weights", "deposit_auc", "fit_run", "infer_kind", "load_run", "map_run", "read_deposits",
-    "run_volumetrics", "simulate", "spatial_block_cv", "stack_for_run", "success_rate_curve",
+    "run_volumetrics", "simulate", "spatial_block_cv", "stack_for_run", "success_rate_curve", "WofEWarning",
 ]

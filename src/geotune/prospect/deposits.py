@@ -1,5 +1,6 @@
-"""Known deposits as points: CSV (x, y columns), GeoJSON, and through pyogrio (when installed)
-shapefiles and GeoPackages. Coordinates must be in the evidence grid's CRS."""
+"""Known deposits as points: CSV (x, y columns), GeoJSON, through pyogrio (when installed)
+shapefiles and GeoPackages, or a GeoTIFF whose non-zero cells are deposits (one per cell, at the
+cell's centre). Coordinates must be in the evidence grid's CRS."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from ..errors import DataError
 
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml", ".kml"}
+RASTER_SUFFIXES = {".tif", ".tiff"}
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Deposits:
 
 
 def read_deposits(path: str | os.PathLike, x: str = "x", y: str = "y") -> Deposits:
-    """Read points from CSV (columns ``x``/``y``, any case) or a vector file."""
+    """Read points from CSV (columns ``x``/``y``, any case), a vector file or a deposit raster."""
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path)
@@ -72,7 +74,23 @@ def read_deposits(path: str | os.PathLike, x: str = "x", y: str = "y") -> Deposi
             return _read_geojson(path)
         raise DataError("reading shapefiles / GeoPackages needs the pyogrio package "
                         "(pip install pyogrio); without it use CSV or GeoJSON", path)
-    raise DataError("deposits must be CSV, GeoJSON, shapefile or GeoPackage", path)
+    if suffix in RASTER_SUFFIXES:
+        return _read_raster(path)
+    raise DataError("deposits must be CSV, GeoJSON, shapefile, GeoPackage or a GeoTIFF of deposit cells", path)
+
+
+def _read_raster(path: Path) -> Deposits:
+    """Every cell with a finite, non-zero value (not the file's nodata) is one deposit."""
+    from ..data.rasters import read_raster
+
+    raster = read_raster(path)
+    values = np.nan_to_num(raster.array, nan=0.0)
+    rows, cols = np.nonzero(values)
+    if len(rows) == 0:
+        raise DataError("holds no deposit cell (a deposit raster marks deposits with non-zero values)", path)
+    x, y = raster.rowcol_to_xy(rows, cols)
+    crs = raster.crs.to_wkt() if raster.crs is not None else None
+    return Deposits(np.atleast_1d(x).astype(float), np.atleast_1d(y).astype(float), str(path), crs)
 
 
 def _has_pyogrio() -> bool:

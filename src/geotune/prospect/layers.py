@@ -119,13 +119,16 @@ class EvidenceStack:
     @classmethod
     def from_files(cls, paths: Sequence[str | os.PathLike], resample: bool = False,
                    kinds: Mapping[str, str] | None = None, favourable: Mapping[str, str] | None = None,
-                   names: Sequence[str] | None = None) -> "EvidenceStack":
+                   names: Sequence[str] | None = None,
+                   nodata: Mapping[str, float] | None = None) -> "EvidenceStack":
         """Read GeoTIFFs onto the first file's grid.
 
         Layers on another grid are an error unless ``resample`` is set; then they are warped onto it
         (nearest for binary/categorical layers, bilinear for continuous ones). A different CRS is
         always an error. Names default to the file stems; ``kinds`` and ``favourable`` override
-        the inferred kind and the favourable end per name.
+        the inferred kind and the favourable end per name. ``nodata`` sets a layer's nodata value by
+        name, replacing the one its file declares (cells of the declared value then count as data);
+        a value that no cell holds is an error.
         """
         from ..data.rasters import check_same_grid, read_raster, resample_to_grid
 
@@ -134,12 +137,13 @@ class EvidenceStack:
         names = list(names) if names is not None else [Path(p).stem for p in paths]
         if len(set(names)) != len(names):
             raise DataError(f"two layers share a name ({names}); rename a file or pass names")
-        kinds, favourable = dict(kinds or {}), dict(favourable or {})
-        for option in (kinds, favourable):
+        kinds, favourable, nodata = dict(kinds or {}), dict(favourable or {}), dict(nodata or {})
+        for option in (kinds, favourable, nodata):
             unknown = set(option) - set(names)
             if unknown:
                 raise DataError(f"no layer named {sorted(unknown)}; layers are {names}")
-        rasters = [read_raster(p) for p in paths]
+        rasters = [read_raster(p) if name not in nodata else _read_with_nodata(p, nodata[name])
+                   for name, p in zip(names, paths)]
         grid = rasters[0]
         layers, resampled = [], []
         for name, raster in zip(names, rasters):
@@ -164,6 +168,23 @@ class EvidenceStack:
         return stack
 
 
+def _read_with_nodata(path, value: float):
+    """The first band with ``value`` (and only it) as nodata."""
+    import rasterio
+
+    from ..data.rasters import read_raster
+
+    checked = read_raster(path)  # the usual checks: the file exists and is a raster
+    with rasterio.open(path) as src:
+        array = src.read(1).astype("float64")
+    hit = np.isclose(array, value, rtol=0, atol=0) if np.isfinite(value) else np.isnan(array)
+    if not hit.any():
+        raise DataError(f"no cell holds the nodata value {value:g} given for this layer "
+                        f"(the file declares {checked.nodata})", path)
+    array[hit] = np.nan
+    return Raster(array, checked.transform, checked.crs, str(path), float(value))
+
+
 def _make_layer(name: str, array: np.ndarray, path, kinds: Mapping[str, str],
                 favourable: Mapping[str, str]) -> EvidenceLayer:
     if not np.isfinite(array).any():
@@ -180,4 +201,18 @@ def parse_assignments(items: Sequence[str] | None, what: str, allowed: Sequence[
         if not sep or value not in allowed:
             raise DataError(f"{what} must look like NAME={'|'.join(allowed)}, got {item!r}")
         result[name] = value
+    return result
+
+
+def parse_numbers(items: Sequence[str] | None, what: str) -> dict[str, float]:
+    """``["StratNo=15", ...]`` -> {"StratNo": 15.0}, for the command line."""
+    result = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            result[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise DataError(f"{what} must look like NAME=NUMBER, got {item!r}")
     return result

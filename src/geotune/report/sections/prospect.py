@@ -25,7 +25,16 @@ def render(run) -> list[tuple[str, str]]:
         except (ValueError, KeyError, TypeError) as exc:
             parts.append(f"<p class='note'>{esc(curves_file)} could not be drawn ({esc(exc)})</p>")
     parts.append(_map(run))
+    parts.append(_wofe_notes(run.metrics.get("wofe_notes") or []))
     return [(TITLE, "".join(parts))]
+
+
+def _wofe_notes(notes: list) -> str:
+    """What weights of evidence decided per layer (classes without deposits, layers left without weight)."""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(note)}</li>" for note in notes)
+    return f"<p>Weights of evidence, per layer:</p><ul>{items}</ul>"
 
 
 def _map(run) -> str:
