@@ -33,7 +33,7 @@ class ProspectModel:
     def stack(self, input: str | os.PathLike | None = None) -> EvidenceStack:
         """The run's own layers (``input`` None or the run), or the same-named files in the folder ``input``."""
         if input is None or _same_run(Path(input), self.folder):
-            return prospect_run.stack_for_run(self.config)
+            return prospect_run.stack_for_run(self.config, self.folder)
         folder = Path(input)
         if not folder.is_dir():
             raise DataError("give the run itself or a folder of evidence rasters named as in training", folder)
@@ -45,7 +45,8 @@ class ProspectModel:
         return EvidenceStack.from_files(paths, resample=self.config.get("resample", False),
                                         kinds={s["name"]: s["kind"] for s in specs},
                                         favourable={s["name"]: s["favourable"] for s in specs},
-                                        names=[s["name"] for s in specs])
+                                        names=[s["name"] for s in specs],
+                                        nodata={s["name"]: s["nodata"] for s in specs if s.get("nodata") is not None})
 
     def predict_proba(self, stack: EvidenceStack) -> np.ndarray:
         proba, _ = self.estimator.predict_both(stack)

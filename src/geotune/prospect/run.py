@@ -244,4 +244,4 @@ def _deposits_csv(points: Deposits) -> bytes:
 
 
 def _json_bytes(payload) -> bytes:
-    return (json.dumps(payload, indent=1, default=modeldir._json_default) + "\n").encode("utf-8")
+    return modeldir.json_text(payload).encode("utf-8")
