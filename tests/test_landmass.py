@@ -3,10 +3,8 @@ patches beats chance (0.25) by a wide margin."""
 
 import numpy as np
 
-from conftest import shared_dataset
 
-
-def test_linear_probe_on_landmass_beats_chance_widely(tmp_path):
+def test_linear_probe_on_landmass_beats_chance_widely(tmp_path, shared_dataset):
     folder = shared_dataset("landmass1_subset_2000")
     archive = np.load(folder / "landmass1_subset_99x99.npz")
     x, y, names = archive["X"], archive["y"], archive["class_names"]
