@@ -2,8 +2,10 @@
 patches beats chance (0.25) by a wide margin."""
 
 import numpy as np
+import pytest
 
 
+@pytest.mark.slow
 def test_linear_probe_on_landmass_beats_chance_widely(tmp_path, shared_dataset):
     folder = shared_dataset("landmass1_subset_2000")
     archive = np.load(folder / "landmass1_subset_99x99.npz")
