@@ -65,3 +65,25 @@ def test_verbose_defaults_to_false_and_after_the_subcommand_shows_the_traceback(
     assert missing in capsys.readouterr().err
     with pytest.raises(GeotuneError):
         main(["report", missing, "-v"])
+
+
+def test_geotune_code_warns_with_a_geotune_warning():
+    """The CLI shows warnings by category: a plain UserWarning from geotune would be hidden without -v."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "src" / "geotune"
+    calls = []
+    for path in package.rglob("*.py"):
+        module = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "warnings.warn":
+                category = node.args[1] if len(node.args) > 1 else next(
+                    (k.value for k in node.keywords if k.arg == "category"), None)
+                calls.append((module, category))
+    assert calls  # the scan finds geotune's warnings (logs/las.py)
+    for module, category in calls:
+        assert category is not None, f"{module}: warnings.warn without a category (UserWarning is hidden)"
+        found = getattr(importlib.import_module(module), ast.unparse(category))
+        assert issubclass(found, GeotuneWarning), f"{module}: {ast.unparse(category)} is not a GeotuneWarning"

@@ -1,8 +1,10 @@
 """How the command line shows warnings: geotune's own always, third-party ones only with -v.
 
-geotune warns when it repairs or drops part of the input (LAS fixes, rows left out); a user must see
-those even when torch, Lightning, timm and scikit-learn are kept quiet. Only this process is affected:
-PYTHONWARNINGS is left alone, so subprocesses (DDP workers, tools a command starts) keep their own.
+geotune warns (with a ``GeotuneWarning``) when it repairs or drops part of the input: LAS fixes, rows left
+out. A user must see those even when torch, Lightning, timm and scikit-learn are kept quiet. The category
+decides, not the module a warning is attributed to: libraries point their own deprecation notes at the
+geotune line that called them. Only this process is affected: PYTHONWARNINGS is left alone, so
+subprocesses (DDP workers, tools a command starts) keep their own settings.
 """
 
 from __future__ import annotations
@@ -10,13 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from pathlib import Path
 
 from ..errors import GeotuneWarning
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# Warnings attributed to a geotune module (any category) count as geotune's own.
-GEOTUNE_MODULES = r"geotune(\..*)?$"
 NOISY_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning", "timm")
 
 
@@ -27,23 +25,13 @@ def configure(verbose: bool) -> None:
         for name in NOISY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
     # Added last, so consulted first: geotune's warnings pass whatever the libraries' filters say.
-    warnings.filterwarnings("default", module=GEOTUNE_MODULES)
     warnings.filterwarnings("default", category=GeotuneWarning)
     warnings.showwarning = show_warning
 
 
-def is_geotune_warning(category: type[Warning], filename: str) -> bool:
-    if issubclass(category, GeotuneWarning):
-        return True
-    try:
-        return Path(filename).resolve().is_relative_to(PACKAGE_DIR)
-    except (OSError, ValueError):
-        return False
-
-
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """geotune's warnings as one plain line; anything else (shown only with -v) in Python's own format."""
-    if is_geotune_warning(category, filename):
+    if issubclass(category, GeotuneWarning):
         text = "geotune: warning: " + " ".join(str(message).split()) + "\n"
     else:
         text = warnings.formatwarning(message, category, filename, lineno, line)
