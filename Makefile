@@ -24,10 +24,10 @@ demo: $(VENV)/.runtime-installed
 	$(VENV)/bin/geotune demo
 
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q -rs
 
 test-slow: $(VENV)/.dev-installed
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -rs -m slow
 
 bench: $(VENV)/.dev-installed
 	$(PY) benchmarks/run_all.py

@@ -18,11 +18,32 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def shared_dataset(name: str) -> Path:
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} not found (set GEOTUNE_SHARED_DATA to the team's data folder)")
-    return path
+@pytest.fixture(scope="session")
+def shared_dataset(shared_data):
+    """``shared_dataset(name)`` -> ../shared/data/name, skipping the test when that data set is absent.
+
+    A fixture (not a plain function) so that every test reaching the team's data takes ``shared_data``
+    and is marked ``shared_data`` by ``pytest_collection_modifyitems`` below."""
+
+    def find(name: str) -> Path:
+        path = shared_data / name
+        if not path.exists():
+            pytest.skip(f"{path} not found (set GEOTUNE_SHARED_DATA to the team's data folder)")
+        return path
+
+    return find
+
+
+def needs_shared_data(item) -> bool:
+    """Whether a collected test takes the shared data fixtures (directly or through another fixture)."""
+    return "shared_data" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects, so that `-m shared_data` / `-m "not shared_data"` see the mark
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if needs_shared_data(item) and item.get_closest_marker("shared_data") is None:
+            item.add_marker(pytest.mark.shared_data)
 
 
 @pytest.fixture(scope="session")

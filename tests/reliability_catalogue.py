@@ -8,6 +8,7 @@ it also checks that docs/reliability.md equals what this module renders. After c
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import zlib
@@ -19,7 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("GEOTUNE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 SEGY = SHARED / "segy_samples"
 LAS = SHARED / "las_samples"
 
@@ -391,6 +392,9 @@ CASES: list[Case] = [
     Case("model-broken-config", "model directory whose config.json is cut short", model_bad_json, MODEL,
          "config.json is not valid JSON", "config.json"),
 ]
+# Cases built from files of ../shared/data run in their own test, marked shared_data.
+LOCAL_CASES = [case for case in CASES if case.shared is None]
+SHARED_CASES = [case for case in CASES if case.shared is not None]
 
 
 # ------------------------------------------------------------------ the document

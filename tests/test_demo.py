@@ -3,9 +3,13 @@ with random initialisation."""
 
 import json
 
+import pytest
+
+from geotune import demo
 from geotune.cli import main
 
 
+@pytest.mark.slow
 def test_quick_demo_pretrained_beats_random_init(tmp_path, capsys):
     assert main(["demo", "--quick", "--out", str(tmp_path / "demo")]) == 0
     results = json.loads((tmp_path / "demo" / "demo_results.json").read_text())
@@ -16,6 +20,20 @@ def test_quick_demo_pretrained_beats_random_init(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "held-out accuracy" in out and "random_init" in out
     assert (tmp_path / "demo" / "data" / "train_data.npy").is_file()
+
+
+def test_tiny_demo_writes_both_runs_and_the_comparison(tmp_path, capsys, monkeypatch):
+    """The demo's whole path on 3 patches per class and 2 epochs; the accuracy claim is the slow test's."""
+    monkeypatch.setattr(demo, "QUICK", {"train_per_class": 3, "test_per_class": 2, "size": 32, "image_size": 32,
+                                        "epochs": 2})
+    assert main(["demo", "--quick", "--out", str(tmp_path / "demo")]) == 0
+    results = json.loads((tmp_path / "demo" / "demo_results.json").read_text())
+    for name in ("pretrained", "random_init"):
+        assert 0.0 <= results[name]["test_accuracy"] <= 1.0
+        assert (tmp_path / "demo" / name / "evaluation" / "metrics.json").is_file()
+    assert results["random_init"]["weights"] == "random initialisation"
+    out = capsys.readouterr().out
+    assert "held-out accuracy" in out and "random_init" in out and "geotune predict" in out
 
 
 def test_models_command_lists_offline_backbone(capsys):

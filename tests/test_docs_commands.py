@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from geotune.cli import build_parser, main
 
@@ -91,6 +92,7 @@ def _check_outputs(argv: list[str], folder: Path) -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_readme_commands_run_on_tiny_data(tmp_path, monkeypatch, capsys):
     commands = list(dict.fromkeys(readme_commands("README.md") + readme_commands("README.zh-CN.md")))
     _workspace(tmp_path)

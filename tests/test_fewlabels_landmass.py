@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import shared_dataset
 
-
-def test_fewshot_beats_chance_by_far_with_ten_labels_per_class(tmp_path):
+def test_fewshot_beats_chance_by_far_with_ten_labels_per_class(tmp_path, shared_dataset):
     import torch
 
     from geotune.data.samples import load_samples

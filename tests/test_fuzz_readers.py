@@ -18,8 +18,6 @@ from geotune.errors import GeotuneError
 
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-ROOT = Path(__file__).resolve().parents[1]
-SEGY_SMALL = ROOT.parent / "shared" / "data" / "segy_samples" / "tiny.sgy"
 
 
 def _parses_or_geotune_error(read, *args, **kwargs):
@@ -159,12 +157,10 @@ def test_logs_csv(folder, header, rows, raw):
 @FUZZ
 @given(edits=st.lists(st.tuples(st.integers(3200, 3600 + 240 * 2), st.integers(0, 255)), min_size=1, max_size=8),
        cut=st.integers(0, 64))
-def test_segy_headers(folder, edits, cut):
-    if not SEGY_SMALL.exists():
-        pytest.skip(f"{SEGY_SMALL} not found (the team's ../shared/data)")
+def test_segy_headers(folder, shared_dataset, edits, cut):
     from geotune.data.seismic import inspect_segy, read_segy
 
-    raw = bytearray(SEGY_SMALL.read_bytes())
+    raw = bytearray((shared_dataset("segy_samples") / "tiny.sgy").read_bytes())
     for position, value in edits:
         raw[position] = value
     path = folder / "fuzz.sgy"

@@ -2,11 +2,11 @@
 patches beats chance (0.25) by a wide margin."""
 
 import numpy as np
+import pytest
 
-from conftest import shared_dataset
 
-
-def test_linear_probe_on_landmass_beats_chance_widely(tmp_path):
+@pytest.mark.slow
+def test_linear_probe_on_landmass_beats_chance_widely(tmp_path, shared_dataset):
     folder = shared_dataset("landmass1_subset_2000")
     archive = np.load(folder / "landmass1_subset_99x99.npz")
     x, y, names = archive["X"], archive["y"], archive["class_names"]

@@ -31,7 +31,7 @@ def test_all_42_samples_are_present(shared_data):
 
 
 @pytest.mark.parametrize("path", ALL_LAS, ids=[str(p.relative_to(LAS_DIR)) for p in ALL_LAS])
-def test_every_sample_reads_or_fails_clearly(path):
+def test_every_sample_reads_or_fails_clearly(path, shared_data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
         if path.name in MUST_FAIL:

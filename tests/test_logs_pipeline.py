@@ -245,6 +245,7 @@ def test_cli_train_evaluate_predict(wells, tmp_path, capsys):
     assert not (tmp_path / "bad" / "model").exists()
 
 
+@pytest.mark.slow
 def test_hmm_decoding_is_the_default_and_honoured_at_prediction(wells):
     folder, table = wells
     with warnings.catch_warnings():

@@ -5,7 +5,6 @@ import csv
 import numpy as np
 import pytest
 
-from conftest import shared_dataset
 from geotune.prospect import EvidenceStack, WeightsOfEvidence, deposit_auc, read_deposits
 
 pytestmark = pytest.mark.shared_data
@@ -13,7 +12,7 @@ NAMES = ("Dist2Breccia", "Dist2Fault", "FaultDensity", "StratNo")
 
 
 @pytest.fixture(scope="module")
-def fitted():
+def fitted(shared_dataset):
     root = shared_dataset("cloncurry_iocg_wofe")
     stack = EvidenceStack.from_files([root / "evidence_binary" / f"{n}.tif" for n in NAMES])
     deposits = read_deposits(root / "deposits" / "IOCG_Deposits.shp")
@@ -53,7 +52,7 @@ def test_posterior_and_its_deviation_match_ga_maps(fitted):
     assert np.nanmax(np.abs(sd - ga_sd)) < 1e-6
 
 
-def test_dist2fault_overview_needs_resampling():
+def test_dist2fault_overview_needs_resampling(shared_dataset):
     from geotune.errors import DataError
 
     root = shared_dataset("cloncurry_iocg_wofe")

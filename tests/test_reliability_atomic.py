@@ -73,3 +73,31 @@ def test_live_writers_temporary_folders_are_left_alone(tmp_path):
     busy.mkdir()
     _save(tmp_path / "model", 1.0)
     assert busy.is_dir()
+
+
+def test_outputs_honour_the_umask_so_colleagues_can_read_models(tmp_path):
+    import os
+    import stat
+
+    from geotune._atomic import atomic_dir, atomic_file
+
+    previous = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "table.csv") as handle:
+            handle.write("a\n")
+        target = _save(tmp_path / "model", 1.0)
+        with atomic_dir(tmp_path / "out") as tmp:
+            (tmp / "x.txt").write_text("x")
+        os.umask(0o027)  # a group-shared project folder: group reads, others nothing
+        with atomic_file(tmp_path / "group.csv") as handle:
+            handle.write("a\n")
+    finally:
+        os.umask(previous)
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(tmp_path / "table.csv") == 0o644
+    assert mode(target) == 0o755 and mode(tmp_path / "out") == 0o755
+    assert {mode(p) for p in target.iterdir()} == {0o644}
+    assert mode(tmp_path / "group.csv") == 0o640

@@ -32,16 +32,26 @@ def _leftovers(folder):
     return [p for p in folder.rglob(".*") if ".tmp" in p.name or ".old-" in p.name]
 
 
-def _params():
-    for case in catalogue.CASES:
+def _params(cases):
+    for case in cases:
         marks = [pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else []
         yield pytest.param(case, id=case.id, marks=marks)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", _params(catalogue.LOCAL_CASES))
 def test_catalogue_case(case, tmp_path, capsys, small_model):
-    if case.shared is not None and not case.shared.exists():
+    _check_case(case, tmp_path, capsys, small_model)
+
+
+@pytest.mark.parametrize("case", _params(catalogue.SHARED_CASES))
+def test_catalogue_case_on_shared_data(case, tmp_path, capsys, small_model, shared_data):
+    """Cases built from the team's files; taking ``shared_data`` marks them (and skips without the folder)."""
+    if not case.shared.exists():
         pytest.skip(f"{case.shared} not found (the team's ../shared/data)")
+    _check_case(case, tmp_path, capsys, small_model)
+
+
+def _check_case(case, tmp_path, capsys, small_model):
     if case.needs_model:
         shutil.copytree(small_model, tmp_path / "model")
     argv = [a.replace("{d}", str(tmp_path)) for a in case.build(tmp_path)]

@@ -67,6 +67,7 @@ def test_same_seed_and_replayed_config_give_identical_metrics(reference, tmp_pat
     _assert_same_metrics(_metrics(reference), _metrics(replay))
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_then_resume_matches_uninterrupted_run(reference, data, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(reference / "cache", run / "cache")  # the same backbone features: skip recomputing them

@@ -12,7 +12,7 @@ from geotune.data import seismic
 from geotune.data.synthetic import make_volume
 from geotune.errors import DataError
 
-from conftest import SHARED_DATA, shared_dataset
+from conftest import SHARED_DATA  # read at collection for the parametrised corpus table only
 
 SAMPLES = SHARED_DATA / "segy_samples"
 
@@ -36,7 +36,7 @@ TABLE = _corpus_table()
 
 
 @pytest.mark.parametrize("name", sorted(TABLE) or ["(corpus absent)"])
-def test_every_corpus_file_reads_correctly_or_fails_clearly(name):
+def test_every_corpus_file_reads_correctly_or_fails_clearly(name, shared_dataset):
     folder = shared_dataset("segy_samples")
     if name not in TABLE:
         pytest.skip(f"no table of files in {folder / 'SOURCE.md'}")
@@ -71,7 +71,7 @@ def test_every_corpus_file_reads_correctly_or_fails_clearly(name):
         assert sections.shape[0] == info.n_sections and sections.shape[1] == info.n_samples
 
 
-def test_stanzas_unknown_count_is_caught_by_the_size_check():
+def test_stanzas_unknown_count_is_caught_by_the_size_check(shared_dataset):
     path = shared_dataset("segy_samples") / "stanzas-unknown-count.sgy"
     with pytest.raises(DataError, match="extended text headers"):
         seismic.inspect_segy(path)
@@ -136,7 +136,7 @@ def test_garbage_format_code_fails(tmp_path):
         seismic.inspect_segy(bad)
 
 
-def test_little_endian_copy_reads_like_big_endian():
+def test_little_endian_copy_reads_like_big_endian(shared_dataset):
     folder = shared_dataset("segy_samples")
     big, _ = seismic.read_segy(folder / "small.sgy")
     little, info = seismic.read_segy(folder / "small-lsb.sgy")

@@ -90,6 +90,53 @@ def test_form_upload_shows_prediction_probabilities_and_overlay(app):
     assert text.count("data:image/png;base64,") == 2  # the input and its Grad-CAM overlay
 
 
+def _form_post(server, filename, payload, content_type="application/octet-stream"):
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"run\"\r\n\r\n"
+            f"{_run_number(server, 'patches')}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode() + payload + \
+        f"\r\n--{boundary}--\r\n".encode()
+    return _request(f"{server.url}predict", data=body, method="POST",
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def test_api_returns_every_prediction_and_only_the_page_shows_the_first_16(app, tmp_path):
+    from geotune import load_model
+    from geotune.data.synthetic import make_patches
+    from geotune.serve.predict import MAX_SAMPLES
+
+    server, _, runs = app
+    x, _, _ = make_patches(10, 32, 6)  # 40 patches
+    status, _, body = _request(f"{server.url}api/predict?run={_run_number(server, 'patches')}&name=many.npy",
+                               data=_npy(x), method="POST")
+    assert status == 200, body
+    result = json.loads(body)
+    assert result["n_predictions"] == len(result["predictions"]) == 40
+    model = load_model(runs / "patches")
+    np.save(tmp_path / "many.npy", x)
+    expected = model.predict_proba(model.read(tmp_path / "many.npy"))  # read as the upload is: same scaling
+    for row, want in zip(result["predictions"], expected):
+        assert [row["probabilities"][c] for c in model.classes] == pytest.approx(want, abs=1e-3)
+    assert [row["name"] for row in result["predictions"]][-1] == "many.npy[39]"
+    status, _, page = _form_post(server, "many.npy", _npy(x))
+    text = page.decode()
+    assert status == 200 and "40 prediction(s)" in text
+    assert text.count("<h3>many.npy[") == MAX_SAMPLES and f"showing the first {MAX_SAMPLES} of 40" in text
+
+
+def test_a_long_library_message_is_not_cut_mid_word(app):
+    server, _, _ = app
+    key = "a_key_numpy_does_not_expect_in_a_header_" + "x" * 60
+    header = repr({"descr": "<f4", "fortran_order": False, "shape": (2, 2), key: 1}).encode()
+    header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    payload = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(16)
+    status, _, body = _request(f"{server.url}api/predict?run={_run_number(server, 'patches')}&name=odd.npy",
+                               data=payload, method="POST")
+    error = json.loads(body)["error"]
+    assert status == 400 and error.startswith("odd.npy: is not a readable .npy array (")
+    assert key in error  # the whole word the user needs, not its first characters
+
+
 def test_uploads_over_the_limit_are_refused_before_reading(app):
     server, _, _ = app
     big = _npy(np.zeros((300, 32, 32), dtype=np.float32))  # ~1.2 MB > 0.25 MB

@@ -35,6 +35,7 @@ def test_gradual_unfreezes_from_the_top_with_smaller_rates_lower_down():
     assert all(p.requires_grad for p in full.model.parameters())
 
 
+@pytest.mark.slow
 def test_gradual_resume_restores_unfreeze_state_and_optimizer_groups(tiny_patches, tmp_path):
     """Lightning's fine-tuning callbacks lose this on resume; ours derive it from the epoch."""
     common = dict(labels=tiny_patches["train_labels"], image_size=32, strategy="gradual", batch_size=16, seed=3)
@@ -48,6 +49,18 @@ def test_gradual_resume_restores_unfreeze_state_and_optimizer_groups(tiny_patche
     b = json.loads((tmp_path / "resumed" / "model" / "metrics.json").read_text())
     assert a["log_loss"] == pytest.approx(b["log_loss"], rel=1e-3)
     assert straight["metrics"]["confusion_matrix"] == resumed["metrics"]["confusion_matrix"]
+
+
+def test_linear_probe_resume_finishes_like_an_uninterrupted_run(tiny_patches, tmp_path):
+    """The fast resume check (the gradual one above and kill -9 in test_reliability_runs.py are slow)."""
+    common = dict(labels=tiny_patches["train_labels"], image_size=32, batch_size=16, seed=3)
+    straight = finetune(tiny_patches["train_data"], tmp_path / "straight", epochs=3, **common)
+    finetune(tiny_patches["train_data"], tmp_path / "resumed", epochs=2, **common)  # "interrupted" after 2
+    ckpt = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
+    assert ckpt["epoch"] == 1
+    resumed = finetune(tiny_patches["train_data"], tmp_path / "resumed", epochs=3, resume=True, **common)
+    assert resumed["metrics"]["log_loss"] == pytest.approx(straight["metrics"]["log_loss"], rel=1e-3)
+    assert resumed["metrics"]["confusion_matrix"] == straight["metrics"]["confusion_matrix"]
 
 
 def test_leave_one_group_out_scores_each_group(tmp_path):

@@ -24,8 +24,10 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     _remove_orphans(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700; colleagues sharing the folder need to read it
         yield tmp
         _fsync_tree(tmp)
+        _grant_umask_reads(tmp)
         backup = None
         if target.exists():
             backup = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -54,6 +56,7 @@ def atomic_file(target: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
+        os.chmod(tmp_name, 0o666 & ~current_umask())  # mkstemp makes 0600; give the mode open() would give
         with open(tmp_name, mode, **kwargs) as handle:
             yield handle
             handle.flush()
@@ -67,6 +70,20 @@ def atomic_file(target: str | os.PathLike, mode: str = "w", **kwargs) -> Iterato
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux), else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # the only portable way to read it; briefly changes it for every thread
+    os.umask(mask)
+    return mask
 
 
 def _remove_orphans(target: Path) -> None:
@@ -85,6 +102,18 @@ def _alive(pid: int) -> bool:
     except OSError:  # exists but belongs to someone else
         return True
     return True
+
+
+def _grant_umask_reads(folder: Path) -> None:
+    """Some writers (safetensors) create 0600 files: add the read (and folder search) bits the umask allows."""
+    allowed = ~current_umask()
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            continue
+        extra = (0o555 if path.is_dir() else 0o444) & allowed
+        mode = path.stat().st_mode
+        if mode & extra != extra:
+            os.chmod(path, (mode | extra) & 0o7777)
 
 
 def _fsync_tree(folder: Path) -> None:

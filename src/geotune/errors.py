@@ -32,3 +32,10 @@ class WeightsNotFoundError(GeotuneError, LookupError):
 
 class ConfigError(GeotuneError, ValueError):
     """Options that contradict each other or a configuration file that is wrong."""
+
+
+class GeotuneWarning(UserWarning):
+    """Something in the input was repaired, guessed or left out; the message says what.
+
+    The command line always shows these (one line each), while third-party warnings need -v.
+    """

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
+import warnings
 
 # Command-group modules, in the order their commands appear in --help.
 COMMAND_MODULES = (
@@ -22,6 +22,19 @@ COMMAND_MODULES = (
 )
 
 EXIT_USAGE = 2
+VERBOSE_HELP = "show full tracebacks, library logs and third-party warnings"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser that also accepts -v/--verbose, so it may follow the subcommand.
+
+    The default is SUPPRESS: a subcommand without -v leaves the value the main parser set.
+    Nested subcommands (plan run, prospect fit) get this class too, as argparse reuses the parent's class.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fine-tune pretrained networks on geological data; map prospectivity; plan drilling.",
     )
     parser.add_argument("--version", action="version", version=f"geotune {_version()}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks and library logs")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"geotune.cli.{name}")
         module.register(sub)
@@ -45,11 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from ..errors import GeotuneError
+    from .warning_display import configure
 
-    if not args.verbose:
-        _quiet_libraries()
     try:
-        result = args.func(args)
+        with warnings.catch_warnings():  # in-process callers (tests, notebooks) get their filters back
+            configure(args.verbose)
+            result = args.func(args)
     except GeotuneError as exc:
         if args.verbose:
             raise
@@ -59,16 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"geotune {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
-
-
-def _quiet_libraries() -> None:
-    import logging
-    import warnings
-
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    warnings.filterwarnings("ignore")
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning", "timm"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _version() -> str:

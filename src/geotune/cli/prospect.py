@@ -11,20 +11,27 @@ CUT_METHODS = ("max_studentized_contrast", "max_contrast", "max_contrast_if_feas
                "manual")
 
 
+from .help_format import DefaultsHelpFormatter
+
+
 def register(sub) -> None:
-    prospect = sub.add_parser("prospect", help="prospectivity maps from evidence layers and known deposits")
+    prospect = sub.add_parser("prospect", help="prospectivity maps from evidence layers and known deposits",
+                              formatter_class=DefaultsHelpFormatter)
     inner = prospect.add_subparsers(dest="prospect_command", metavar="SUBCOMMAND")
     prospect.set_defaults(func=lambda args: _usage(prospect))
 
-    fit = inner.add_parser("fit", help="fit weights of evidence or an ML model; score it; write RUN/model")
+    fit = inner.add_parser("fit", help="fit weights of evidence or an ML model; score it; write RUN/model",
+                           formatter_class=DefaultsHelpFormatter)
     fit.add_argument("--layers", nargs="+", required=True, help="evidence GeoTIFFs (the first sets the grid)")
     fit.add_argument("--deposits", required=True,
                      help="known deposits: CSV with x,y columns, GeoJSON, shapefile, GPKG, or a GeoTIFF whose "
                           "non-zero cells are deposits")
-    fit.add_argument("--method", choices=["wofe", "logistic", "gbm", "rf"], default="wofe")
-    fit.add_argument("--unit-cell-km2", type=float, default=1.0, help="WofE unit cell area (default 1 km^2)")
+    fit.add_argument("--method", choices=["wofe", "logistic", "gbm", "rf"], default="wofe",
+                     help="weights of evidence, logistic regression, gradient boosting or random forest")
+    fit.add_argument("--unit-cell-km2", type=float, default=1.0, help="unit cell area in km^2 (probabilities are "
+                     "per unit cell)")
     fit.add_argument("--cv-blocks", type=int, default=5,
-                     help="folds of spatial block cross-validation (0 = none; default 5)")
+                     help="folds of spatial block cross-validation (0 = none)")
     fit.add_argument("--block-km", type=float, default=None, help="side of a CV block in km (default: automatic)")
     fit.add_argument("--resample", action="store_true", help="resample layers on another grid onto the first's")
     fit.add_argument("--kind", action="append", metavar="NAME=KIND",
@@ -47,20 +54,21 @@ def register(sub) -> None:
                           "--cut")
     fit.add_argument("--studentized-threshold", type=float, default=2.0,
                      help="studentised contrast a cumulative cut must reach and below which categorical weights "
-                          "merge a class (default 2.0); a layer whose cut falls short gets no weight, with a warning")
+                          "merge a class; a layer whose cut falls short gets no weight, with a warning")
     fit.add_argument("--empty-classes", choices=["zero", "negative"], default="zero",
-                     help="W+ of a class without deposits: zero (default; as EIS Toolkit and GA) or negative (what "
+                     help="W+ of a class without deposits: zero (as EIS Toolkit and GA) or negative (what "
                           "half a deposit would give when that is negative, else 0: a large empty class counts "
                           "against, a small one never gains)")
     fit.add_argument("--cut", action="append", metavar="NAME=VALUE",
                      help="cut value of a cumulative layer for --cut-method manual (needs --favourable NAME=low|high; "
                           "repeatable)")
-    fit.add_argument("--members", type=int, default=5, help="ensemble members for ML methods (default 5)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--members", type=int, default=5, help="ensemble members for ML methods")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (negatives, bootstraps, CV blocks)")
     fit.add_argument("--out", required=True, help="RUN folder to write")
     fit.set_defaults(func=_fit)
 
-    mapper = inner.add_parser("map", help="write prospectivity.tif, uncertainty.tif, map.png, curves.png")
+    mapper = inner.add_parser("map", help="write prospectivity.tif, uncertainty.tif, map.png, curves.png",
+                              formatter_class=DefaultsHelpFormatter)
     mapper.add_argument("run", help="RUN or RUN/model")
     mapper.add_argument("--out", default="prospectivity.tif", help="prospectivity GeoTIFF (others go beside it)")
     mapper.add_argument("--layer-rasters", action=argparse.BooleanOptionalAction, default=True,
@@ -69,20 +77,22 @@ def register(sub) -> None:
     mapper.set_defaults(func=_map)
 
     gen = inner.add_parser("generalize", help="generalise a weights table (CSV) you supply: merge weak classes or "
-                                              "choose a cumulative cut")
+                                              "choose a cumulative cut", formatter_class=DefaultsHelpFormatter)
     gen.add_argument("table", help="weights CSV: geotune's weights_<layer>.csv, or GA / EIS Toolkit column names")
     gen.add_argument("--type", choices=["categorical", "cumulative"], required=True,
                      help="categorical: merge classes below the threshold (needs class, area_units, n_points, studc); "
                           "cumulative: rows in cumulative order, cut at one (needs class, n_points, W+, s(W+), W-, "
                           "s(W-), contrast, studc)")
     gen.add_argument("--cut-method", choices=CUT_METHODS, default=CUT_METHODS[0],
-                     help="cumulative tables: how the cut is chosen (default max_studentized_contrast)")
-    gen.add_argument("--studentized-threshold", type=float, default=2.0, help="(default 2.0)")
+                     help="cumulative tables: how the cut is chosen")
+    gen.add_argument("--studentized-threshold", type=float, default=2.0,
+                     help="studentised contrast a cut must reach, and below which classes merge")
     gen.add_argument("--cut", type=float, default=None, help="class to cut at with --cut-method manual")
     gen.add_argument("--out", required=True, help="CSV to write: the rows with gen_class, weight, s_weight")
     gen.set_defaults(func=_generalize)
 
-    vol = sub.add_parser("volumetrics", help="Monte Carlo oil/gas in place or ore: P90/P50/P10, histogram, tornado")
+    vol = sub.add_parser("volumetrics", help="Monte Carlo oil/gas in place or ore: P90/P50/P10, histogram, tornado",
+                         formatter_class=DefaultsHelpFormatter)
     vol.add_argument("--config", required=True, help="volumetrics YAML (kind, parameters, samples, seed)")
     vol.add_argument("--out", required=True, help="output folder")
     vol.set_defaults(func=_volumetrics)

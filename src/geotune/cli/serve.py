@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 
 
+from .help_format import DefaultsHelpFormatter
+
+
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="local web app: upload a file to predict, browse runs, reports, maps and plans")
+    p = sub.add_parser("serve", help="local web app: upload a file to predict, browse runs, reports, maps and plans",
+                       formatter_class=DefaultsHelpFormatter)
     p.add_argument("runs", nargs="*", metavar="RUN", help="run folders or folders of runs (default: runs/ if present, else .)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--max-upload-mb", dest="max_upload_mb", type=float, default=20.0, help="largest upload (default 20)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on")
+    p.add_argument("--max-upload-mb", dest="max_upload_mb", type=float, default=20.0, help="largest upload in MB")
     p.set_defaults(func=_serve)
 
 

@@ -18,15 +18,25 @@ def _pyplot():
 
 def plot_plan(path, prior, result, exclude=None, drilled=None) -> None:
     plt = _pyplot()
+    fig = plan_figure(prior, result, exclude, drilled)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plan_figure(prior, result, exclude=None, drilled=None):
+    """The plan on its map as a figure; ``plot_plan`` writes it."""
+    from ..evaluate.map_axes import kilometre_ticks, place_labels, thin_ticks
+
+    plt = _pyplot()
     step = max(1, int(np.ceil(max(prior.shape) / MAX_PIXELS)))
     img = np.array(prior.array[::step, ::step], dtype=float)
     h, w = prior.shape
     t = prior.transform
-    x0, y0 = t * (0, 0)
-    x1, y1 = t * (w, h)
+    x0, y0 = t @ (0, 0)
+    x1, y1 = t @ (w, h)
     extent = (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
     origin = "upper" if t.e < 0 else "lower"
-    fig, ax = plt.subplots(figsize=(7, 7 * h / max(w, 1) if w >= h else 7))
+    fig, ax = plt.subplots(figsize=(7, max(3.0, 7 * h / max(w, 1)) if w >= h else 7))  # a flat map still gets room
     im = ax.imshow(img, extent=extent, origin=origin, cmap="viridis")
     fig.colorbar(im, ax=ax, shrink=0.7, label="prospectivity (prior)")
     if exclude is not None:
@@ -37,17 +47,21 @@ def plot_plan(path, prior, result, exclude=None, drilled=None) -> None:
         ax.scatter(drilled["x"][hit], drilled["y"][hit], marker="*", s=90, c="red", label="drilled: hit")
         ax.scatter(drilled["x"][~hit], drilled["y"][~hit], marker="x", s=40, c="white", label="drilled: miss")
     table = result.table
+    kilometre_ticks(ax, getattr(prior, "crs", None))
+    ax.set_title(f"drilling plan: {len(table)} holes")
     if len(table):
         ax.scatter(table["x"], table["y"], s=60, facecolors="none", edgecolors="orange", linewidths=2,
-                   label="planned")
-        for r in table.itertuples():
-            ax.annotate(str(r.rank), (r.x, r.y), xytext=(4, 4), textcoords="offset points", color="orange",
-                        fontsize=8)
-    ax.set_title(f"drilling plan: {len(table)} holes")
+                   label="planned (label: rank)")
+    fig.tight_layout()  # before ticks are thinned and labels placed: their room depends on the final layout
+    thin_ticks(ax)
+    if len(table):
+        ordered = table.sort_values("rank")
+        hidden = place_labels(ax, zip(ordered["x"], ordered["y"]), ordered["rank"].astype(str), color="orange",
+                              fontsize=8)
+        if hidden:  # a legend line, so the picture says why some holes have no number
+            ax.scatter([], [], s=0, label=f"{hidden} rank labels left out where holes crowd (see plan.csv)")
     ax.legend(loc="lower right", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def plot_curve(path, curve, column: str = "deposits") -> None:

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, GeotuneWarning
 
 WELL = "WELL"  # the well column of tables read from LAS files
 DEPTH = "DEPTH"  # the depth column of tables read from LAS files (metres when the file says feet or metres)
@@ -46,7 +46,7 @@ LAS_SUFFIXES = {".las"}
 TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq"}
 
 
-class LogsWarning(UserWarning):
+class LogsWarning(GeotuneWarning):
     """Something in the input was repaired or ignored; the message says what."""
 
 

@@ -27,6 +27,14 @@ def _save(plt, fig, path: Path) -> Path:
 
 def map_png(path: Path, proba: np.ndarray, uncertainty: np.ndarray, grid, deposit_xy=None,
             title: str = "prospectivity") -> Path:
+    plt, fig = map_figure(proba, uncertainty, grid, deposit_xy, title)
+    return _save(plt, fig, path)
+
+
+def map_figure(proba: np.ndarray, uncertainty: np.ndarray, grid, deposit_xy=None, title: str = "prospectivity"):
+    """The two-panel map (probability, uncertainty) as a figure; ``map_png`` writes it."""
+    from ..evaluate.map_axes import kilometre_ticks, thin_ticks
+
     plt, fig, axes = _figure(1, 2, figsize=(11, 6))
     left, top = grid.transform.c, grid.transform.f
     right = left + grid.transform.a * proba.shape[1]
@@ -41,8 +49,11 @@ def map_png(path: Path, proba: np.ndarray, uncertainty: np.ndarray, grid, deposi
         ax.set_title(label, fontsize=9)
         ax.set_aspect("equal")
         ax.tick_params(labelsize=7)
+        kilometre_ticks(ax, getattr(grid, "crs", None))
     axes[0].legend(loc="lower right", fontsize=7)
-    return _save(plt, fig, path)
+    for ax in axes:
+        thin_ticks(ax)
+    return plt, fig
 
 
 def curves_png(path: Path, curves: dict[str, dict]) -> Path:

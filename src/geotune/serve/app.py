@@ -109,11 +109,11 @@ class Handler(BaseHTTPRequestHandler):
     def _post(self, url):
         if url.path == "/predict":
             run, filename, payload = self._form_upload()
-            return self._send(200, pages.result_page(self._predict(run, filename, payload)))
+            return self._send(200, pages.result_page(self._predict(run, filename, payload, page=True)))
         if url.path == "/api/predict":
             query = parse_qs(url.query)
             body = self._body()
-            result = self._predict(query.get("run", [""])[0], query.get("name", [""])[0], body)
+            result = self._predict(query.get("run", [""])[0], query.get("name", [""])[0], body, page=False)
             return self._send(200, json.dumps(result.to_json()), "application/json")
         raise BadRequest(HTTPStatus.NOT_FOUND, f"nothing to post to at {url.path}")
 
@@ -150,8 +150,9 @@ class Handler(BaseHTTPRequestHandler):
         run = fields.get("run", (None, b""))[1].decode("utf-8", "replace").strip()
         return run, fields["file"][0], fields["file"][1]
 
-    def _predict(self, run_id: str, filename: str, payload: bytes):
-        from .predict import predict_upload
+    def _predict(self, run_id: str, filename: str, payload: bytes, page: bool):
+        """For the page: the first MAX_SAMPLES predictions with pictures; for the JSON API: all, without."""
+        from .predict import MAX_SAMPLES, predict_upload, quoted
 
         catalog = self.server.catalog
         run = catalog.get(run_id)
@@ -163,11 +164,12 @@ class Handler(BaseHTTPRequestHandler):
         filename = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120] or "upload"
         with catalog.lock:
             try:
-                return predict_upload(catalog.model(int(run_id)), run.kind, run.name, filename, payload)
+                return predict_upload(catalog.model(int(run_id)), run.kind, run.name, filename, payload,
+                                      MAX_SAMPLES if page else None)
             except GeotuneError:
                 raise
             except (ValueError, OSError) as exc:  # a reader that let a library's error through
-                raise BadRequest(HTTPStatus.BAD_REQUEST, f"{filename}: could not be read ({str(exc)[:200]})")
+                raise BadRequest(HTTPStatus.BAD_REQUEST, f"{filename}: could not be read ({quoted(exc)})")
 
     # -- responses ----------------------------------------------------------------------------------
     def _send(self, status: int, body, content_type: str = "text/html; charset=utf-8") -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from ..errors import DataError, GeotuneError
 ARRAY_SUFFIXES = {".npy"}
 SEGY_SUFFIXES = {".sgy", ".segy"}
 TABLE_SUFFIXES = {".csv"}
-MAX_SAMPLES = 16  # predictions shown per upload (a page, not a batch job)
+MAX_SAMPLES = 16  # predictions shown on the page per upload (the JSON API returns them all)
+MESSAGE_CHARS = 400  # a library's message quoted in an error: long enough to say what is wrong
 ACCEPTS = {
     "classify": IMAGE_SUFFIXES | ARRAY_SUFFIXES,
     "segment": ARRAY_SUFFIXES | SEGY_SUFFIXES,
@@ -52,13 +54,20 @@ class Result:
                                 for s in self.samples]}
 
 
+def quoted(message: object, width: int = MESSAGE_CHARS) -> str:
+    """A library's error message for a web page, shortened at a word boundary if it is very long."""
+    return textwrap.shorten(str(message), width, placeholder=" ...")
+
+
 def safe_suffix(filename: str) -> str:
     """The upload's extension, lower case; the name itself is never used as a path."""
     suffix = Path(filename.replace("\\", "/")).suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
 
 
-def predict_upload(model, task: str, run_name: str, filename: str, payload: bytes) -> Result:
+def predict_upload(model, task: str, run_name: str, filename: str, payload: bytes,
+                   limit: int | None = MAX_SAMPLES) -> Result:
+    """Predict ``payload``; ``limit`` samples with pictures (a page), or every prediction without (``None``: JSON)."""
     suffix = safe_suffix(filename)
     accepted = ACCEPTS.get(task)
     if accepted is None:
@@ -76,7 +85,7 @@ def predict_upload(model, task: str, run_name: str, filename: str, payload: byte
             # readers warn about what they had to guess (missing curves, no depth column): show it on the page
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = handler(model, run_name, filename, path)
+                result = handler(model, run_name, filename, path, limit)
         except GeotuneError as exc:  # name the user's file, not the temporary copy
             raise DataError(str(exc).replace(str(path), filename)) from None
     warned = [str(w.message).replace(str(path), filename) for w in caught  # about the file, not the libraries
@@ -89,13 +98,13 @@ def _load_npy(path: Path, filename: str) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"is not a readable .npy array ({str(exc)[:120]})", filename) from exc
+        raise DataError(f"is not a readable .npy array ({quoted(exc)})", filename) from exc
     if not np.issubdtype(array.dtype, np.number) or array.ndim < 2:
         raise DataError(f"holds a {array.ndim}-D {array.dtype} array; expected an image-like numeric array", filename)
     return array
 
 
-def _classify(model, run_name: str, filename: str, path: Path) -> Result:
+def _classify(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     from ..evaluate.explain import as_rgb, gradcam, overlay
     from ..report.sections.markup import array_png
 
@@ -105,22 +114,23 @@ def _classify(model, run_name: str, filename: str, path: Path) -> Result:
             np.save(path, array[None])
     samples = model.read(path)
     total = len(samples)
-    shown = samples.subset(range(min(total, MAX_SAMPLES)))
+    shown = samples if limit is None else samples.subset(range(min(total, limit)))
     proba = model.predict_proba(shown, engine="torch")
     predicted = proba.argmax(1)
-    heat = gradcam(model.model, shown.x, targets=predicted)
+    heat = None if limit is None else gradcam(model.model, shown.x, targets=predicted)
     out = []
     for i in range(len(shown)):
         name = filename if total == 1 else f"{filename}[{i}]"
+        pictures = {} if heat is None else {"input": array_png(as_rgb(shown.x[i])),
+                                            "where it looked (Grad-CAM)": array_png(overlay(shown.x[i], heat[i]))}
         out.append(Sample(name, model.classes[predicted[i]],
-                          {c: round(float(p), 4) for c, p in zip(model.classes, proba[i])},
-                          {"input": array_png(as_rgb(shown.x[i])),
-                           "where it looked (Grad-CAM)": array_png(overlay(shown.x[i], heat[i]))}))
-    notes = [f"showing the first {MAX_SAMPLES} of {total} samples"] if total > MAX_SAMPLES else []
+                          {c: round(float(p), 4) for c, p in zip(model.classes, proba[i])}, pictures))
+    notes = [f"showing the first {limit} of {total} samples; /api/predict returns all of them"
+             ] if limit is not None and total > limit else []
     return Result(run_name, "classify", filename, out, total, notes)
 
 
-def _segment(model, run_name: str, filename: str, path: Path) -> Result:
+def _segment(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     from ..report.sections.segment import section_panel_png
 
     if path.suffix in SEGY_SUFFIXES:
@@ -133,26 +143,29 @@ def _segment(model, run_name: str, filename: str, path: Path) -> Result:
     if sections.ndim == 2:
         sections = sections[None]
     total = len(sections)
-    chosen = sections[:1]
-    proba = model.predict_proba(chosen)
+    chosen = sections if limit is None else sections[:1]  # the page draws one section; the API scores all
     classes = list(model.classes)
-    labels = proba.argmax(1)[0]
-    share = {c: round(float((labels == k).mean()), 4) for k, c in enumerate(classes)}
-    picture = section_panel_png(chosen[0] if chosen.ndim == 3 else chosen[0, 0], labels, classes)
-    sample = Sample(f"{filename} section 0", max(share, key=share.get), share, {"section and prediction": picture})
+    samples = []
+    for i, labels in enumerate(model.predict_proba(chosen).argmax(1)):
+        share = {c: round(float((labels == k).mean()), 4) for k, c in enumerate(classes)}
+        pictures = {} if limit is None else {
+            "section and prediction": section_panel_png(chosen[i] if chosen.ndim == 3 else chosen[i, 0], labels,
+                                                        classes)}
+        samples.append(Sample(f"{filename} section {i}", max(share, key=share.get), share, pictures))
     notes = ["probabilities here are the share of the section's pixels given each class"]
-    if total > 1:
-        notes.append(f"showing the first of {total} sections")
-    return Result(run_name, "segment", filename, [sample], total, notes)
+    if len(samples) < total:
+        notes.append(f"showing the first of {total} sections; /api/predict returns all of them")
+    return Result(run_name, "segment", filename, samples, total, notes)
 
 
-def _logs(model, run_name: str, filename: str, path: Path) -> Result:
+def _logs(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     proba = model.predict_proba(path)
     classes = list(model.classes)
     predicted = proba.argmax(1)
     rows = [Sample(f"row {i + 1}", classes[predicted[i]], {c: round(float(p), 4) for c, p in zip(classes, proba[i])})
-            for i in range(min(len(proba), MAX_SAMPLES))]
-    notes = [f"showing the first {MAX_SAMPLES} of {len(proba)} rows"] if len(proba) > MAX_SAMPLES else []
+            for i in range(len(proba) if limit is None else min(len(proba), limit))]
+    notes = [f"showing the first {limit} of {len(proba)} rows; /api/predict returns all of them"
+             ] if len(rows) < len(proba) else []
     share = {c: int((predicted == k).sum()) for k, c in enumerate(classes)}
     notes.append("facies counts over all rows: " + ", ".join(f"{c} {n}" for c, n in share.items()))
     return Result(run_name, "logs", filename, rows, len(proba), notes)

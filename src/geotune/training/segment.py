@@ -181,12 +181,17 @@ def fit(cfg: TrainConfig) -> dict:
 # ---------------------------------------------------------------- demo
 
 
+# (sections, height, width, epochs) of the segmentation demo
+SEGMENT_DEMO_QUICK = (48, 64, 64, 4)
+SEGMENT_DEMO_FULL = (120, 64, 128, 10)
+
+
 def run_segment_demo(out: str, quick: bool = False) -> dict:
     """Fine-tune the pretrained encoder and a random-init one on synthetic sections; print IoU per class."""
     from ..data.synthetic import LABEL_NAMES, make_sections
 
     out_path = Path(out)
-    n, height, width, epochs = (48, 64, 64, 4) if quick else (120, 64, 128, 10)
+    n, height, width, epochs = SEGMENT_DEMO_QUICK if quick else SEGMENT_DEMO_FULL
     images, labels = make_sections(n, height, width, seed=7)
     data_dir = out_path / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
