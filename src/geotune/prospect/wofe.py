@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, GeotuneWarning
 from .layers import EvidenceStack
 from .wofe_tables import (CUT_METHODS, DEFAULT_CUT_METHOD, DEFAULT_STUDENTIZED_THRESHOLD, EMPTY_CLASS_RULES,
                           WEIGHTS_TYPES,
@@ -31,7 +31,7 @@ MAX_THRESHOLDS = 256
 __all__ = ["WeightsOfEvidence", "WofEWarning", "class_weights", "deposit_cells"]
 
 
-class WofEWarning(UserWarning):
+class WofEWarning(GeotuneWarning):
     """A layer's weights were decided by a rule the user should know of (no cut passes the threshold...)."""
 
 
