@@ -41,6 +41,17 @@ def test_each_task_declaration_resolves(task):
     assert task.predict_outputs, f"{task.name} declares no output format"
 
 
+def test_web_app_predicts_with_every_task_that_declares_a_handler():
+    from geotune.data.images import IMAGE_SUFFIXES
+    from geotune.serve.predict import predicting_tasks
+
+    declared = [t for t in tasks.all_tasks() if t.web_handler]
+    assert predicting_tasks() == [t.name for t in declared] and "classify" in predicting_tasks()
+    for task in declared:
+        assert callable(tasks.resolve(task.web_handler)) and task.web_inputs
+    assert tasks.get_task("classify").web_inputs == IMAGE_SUFFIXES | {".npy"}
+
+
 def test_unknown_task_in_a_model_directory_is_refused():
     with pytest.raises(ModelError, match="unknown task 'volcano'"):
         tasks.model_class("volcano", "somewhere")

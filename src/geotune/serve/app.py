@@ -21,7 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import GeotuneError
 from . import pages
-from .catalog import PREDICTING_TASKS, Catalog
+from .catalog import Catalog
+from .predict import predicting_tasks
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DRAIN_BYTES = 256 << 20  # too-large uploads up to this size are read and dropped; larger ones cut off
@@ -158,7 +159,7 @@ class Handler(BaseHTTPRequestHandler):
         run = catalog.get(run_id)
         if run is None:
             raise BadRequest(HTTPStatus.BAD_REQUEST, f"no run number {run_id!r}; choose one from the list")
-        if run.kind not in PREDICTING_TASKS:
+        if run.kind not in predicting_tasks():
             raise BadRequest(HTTPStatus.BAD_REQUEST, f"{run.name} is a {run.kind} run; predictions need a "
                              "classify, segment or logs model")
         filename = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120] or "upload"

@@ -14,7 +14,6 @@ from ..errors import GeotuneError
 from ..report import Run, inspect_run, render_report
 from ..report.sections.pictures import run_pngs
 
-PREDICTING_TASKS = ("classify", "segment", "logs")
 
 
 class Catalog:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..report.sections.markup import esc, img, page, table
+from .predict import predicting_tasks
 
 
 def index(catalog, max_upload_mb: float, message: str = "") -> str:
@@ -15,7 +16,7 @@ def index(catalog, max_upload_mb: float, message: str = "") -> str:
     listing = (f"<table><tr><th>run</th><th>kind</th><th>score</th><th></th></tr>{rows}</table>" if runs
                else "<p>No runs found. Start with <code>geotune serve RUN</code> or a folder of runs.</p>")
     blocks = [("Runs", listing)]
-    predicting = [(i, r) for i, r in enumerate(runs) if r.kind in ("classify", "segment", "logs")]
+    predicting = [(i, r) for i, r in enumerate(runs) if r.kind in predicting_tasks()]
     if predicting:
         options = "".join(f"<option value='{i}'>{esc(r.name)} ({esc(r.kind)})</option>" for i, r in predicting)
         blocks.insert(0, ("Predict", f"""

@@ -15,19 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.images import IMAGE_SUFFIXES
 from ..errors import DataError, GeotuneError
+from ..tasks import all_tasks, get_task, resolve
 
-ARRAY_SUFFIXES = {".npy"}
 SEGY_SUFFIXES = {".sgy", ".segy"}
-TABLE_SUFFIXES = {".csv"}
 MAX_SAMPLES = 16  # predictions shown on the page per upload (the JSON API returns them all)
 MESSAGE_CHARS = 400  # a library's message quoted in an error: long enough to say what is wrong
-ACCEPTS = {
-    "classify": IMAGE_SUFFIXES | ARRAY_SUFFIXES,
-    "segment": ARRAY_SUFFIXES | SEGY_SUFFIXES,
-    "logs": TABLE_SUFFIXES,
-}
+
+
+def predicting_tasks() -> list[str]:
+    """Tasks whose registry entry gives the web app a handler and the upload types it takes."""
+    return [t.name for t in all_tasks() if t.web_handler and t.web_inputs]
 
 
 @dataclass
@@ -69,9 +67,10 @@ def predict_upload(model, task: str, run_name: str, filename: str, payload: byte
                    limit: int | None = MAX_SAMPLES) -> Result:
     """Predict ``payload``; ``limit`` samples with pictures (a page), or every prediction without (``None``: JSON)."""
     suffix = safe_suffix(filename)
-    accepted = ACCEPTS.get(task)
-    if accepted is None:
-        raise DataError(f"run {run_name} is a {task} run; the web app predicts with classify, segment and logs runs")
+    if task not in predicting_tasks():
+        raise DataError(f"run {run_name} is a {task} run; the web app predicts with "
+                        f"{', '.join(predicting_tasks())} runs")
+    accepted = get_task(task).web_inputs
     if suffix not in accepted:
         raise DataError(f"{task} models take {', '.join(sorted(accepted))} files, not {suffix or 'a file without extension'}",
                         filename)
@@ -80,7 +79,7 @@ def predict_upload(model, task: str, run_name: str, filename: str, payload: byte
     with tempfile.TemporaryDirectory(prefix="geotune-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(payload)
-        handler = {"classify": _classify, "segment": _segment, "logs": _logs}[task]
+        handler = resolve(get_task(task).web_handler)
         try:
             # readers warn about what they had to guess (missing curves, no depth column): show it on the page
             with warnings.catch_warnings(record=True) as caught:
@@ -104,7 +103,7 @@ def _load_npy(path: Path, filename: str) -> np.ndarray:
     return array
 
 
-def _classify(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
+def predict_classify(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     from ..evaluate.explain import as_rgb, gradcam, overlay
     from ..report.sections.markup import array_png
 
@@ -130,7 +129,7 @@ def _classify(model, run_name: str, filename: str, path: Path, limit: int | None
     return Result(run_name, "classify", filename, out, total, notes)
 
 
-def _segment(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
+def predict_segment(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     from ..report.sections.segment import section_panel_png
 
     if path.suffix in SEGY_SUFFIXES:
@@ -158,7 +157,7 @@ def _segment(model, run_name: str, filename: str, path: Path, limit: int | None)
     return Result(run_name, "segment", filename, samples, total, notes)
 
 
-def _logs(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
+def predict_logs(model, run_name: str, filename: str, path: Path, limit: int | None) -> Result:
     proba = model.predict_proba(path)
     classes = list(model.classes)
     predicted = proba.argmax(1)

@@ -14,7 +14,7 @@ CLASSIFY = register_task(Task(
              "recipe", "optimizer", "augment_views", "calibrate", "unfreeze_every", "lr_decay", "activation_cache",
              "cache_memory_gb", "unlabelled", "pseudo_threshold", "noisy_labels", "fewshot"),
     report_sections=("classify_data", "mistakes", "explanations"),
-    web_inputs=frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy"}),
+    web_inputs=frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".npy"}),
     web_handler="geotune.serve.predict:predict_classify",
     demo=True,
 ))
