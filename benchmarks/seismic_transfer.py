@@ -1,6 +1,6 @@
 """Synthetic to real: a fault classifier trained on generated patches only, scored on every real F3 patch.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py [--n 3000] [--epochs 10] [--image-size 64]
+    PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py [--n 2000] [--epochs 10] [--image-size 64]   (the committed run: --n 2000)
 
 Zero real labels. For each generator ("before": the LANDMASS-style patches of ``make_patches``, horizon vs
 fault, as geotune shipped them; "after": ``make_fault_patches``) the script
@@ -135,7 +135,7 @@ def run_generator(generator: str, args, work: Path, y_f3: np.ndarray) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=3000, help="synthetic training patches per generator")
+    parser.add_argument("--n", type=int, default=2000, help="synthetic training patches per generator")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
