@@ -104,7 +104,7 @@ def test_readme_commands_run_on_tiny_data(tmp_path, monkeypatch, capsys):
             build_parser().parse_args(argv)  # exits (SystemExit) on an option that does not exist
             continue
         if argv[0] == "train":
-            argv += FAST
+            argv += FAST if "logs" not in argv and "fusion" not in argv else FAST[2:]  # tables have no image size
         try:
             code = main(argv)
         except Exception as exc:  # noqa: BLE001 - a crash is reported with the command that caused it
