@@ -95,3 +95,20 @@ def test_array_dataset_refuses_non_finite_samples_before_training(tmp_path):
     np.save(tmp_path / "l.npy", np.arange(300) % 2)
     with pytest.raises(DataError, match=r"NaN or Inf values \(in 2 sample\(s\), first at index 5\)"):
         open_dataset(tmp_path / "d.npy", tmp_path / "l.npy", image_size=8)
+
+
+def test_jpeg_draft_decoding_is_a_choice_that_full_decoding_undoes(tmp_path):
+    from geotune.data.image_dataset import decode_image
+    from geotune.data.scaling import resize_batch
+
+    folder = _image_folder(tmp_path / "images", size=80)
+    drafted = open_dataset(folder, image_size=16)
+    full = open_dataset(folder, image_size=16, jpeg_draft=False)
+    assert drafted.fingerprint() != full.fingerprint()  # cached features never mix the two
+    path = folder / "clay" / "0.jpg"
+    index = drafted.paths.index(str(path))
+    whole = np.moveaxis(decode_image(path), -1, 0)[None]
+    assert whole.shape[-2:] == (80, 88)  # without draft, decoded at full size
+    np.testing.assert_array_equal(full[index], resize_batch(whole, 16)[0].astype(np.float16))
+    assert not np.array_equal(drafted[index], full[index])
+    assert np.abs(drafted[index].astype(np.float32) - full[index]).mean() < 0.05  # the same picture

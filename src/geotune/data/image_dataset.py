@@ -87,16 +87,19 @@ class ImageDataset(SampleDataset):
         self.image_size, self.channels = int(image_size), int(channels)
         self.labels, self.ids, self.source, self.groups, self.table = labels, ids, source, groups, table
         self.scaling = "range"
+        # JPEGs decoded at a reduced scale (recorded in the model config as ``jpeg_draft``: models trained
+        # before it existed predict with full-size decoding, as they were trained)
+        self.jpeg_draft = True
 
     def sample(self, index: int) -> np.ndarray:
-        array = decode_image(Path(self.paths[index]), at_least=self.image_size)
+        array = decode_image(Path(self.paths[index]), at_least=self.image_size if self.jpeg_draft else None)
         if array.shape[-1] != self.channels:
             array = np.repeat(array, self.channels, axis=-1) if array.shape[-1] == 1 else array.mean(-1, keepdims=True)
         resized = resize_batch(np.moveaxis(array, -1, 0)[None], self.image_size)[0]
         return resized.astype(np.float16)
 
     def fingerprint_parts(self) -> list:
-        parts = []
+        parts: list = [("jpeg_draft", self.jpeg_draft)]
         for path in self.paths:
             try:
                 stat = Path(path).stat()

@@ -18,10 +18,17 @@ from .scaling import SCALINGS, check_finite, choose_scaling, resize_batch, scale
 
 def open_dataset(data: str | os.PathLike, labels: str | os.PathLike | None = None, image_size: int = 224,
                  require_labels: bool = True, scaling: str | None = None, group_by: str | None = None,
-                 channels: int | None = None) -> SampleDataset:
+                 channels: int | None = None, jpeg_draft: bool = True) -> SampleDataset:
     """A lazy dataset over a class-per-folder tree, a CSV manifest, a folder or list of images, or arrays
-    (.npy N x H x W [x C], memory-mapped; .npz with X/y). Every input check runs here, before any decoding."""
-    path = Path(data)
+    (.npy N x H x W [x C], memory-mapped; .npz with X/y). Every input check runs here, before any decoding.
+    ``jpeg_draft``: decode JPEGs at the smallest power-of-two reduction still >= ``image_size`` (faster)."""
+    dataset = _open(Path(data), labels, image_size, require_labels, scaling, group_by, channels)
+    if hasattr(dataset, "jpeg_draft"):
+        dataset.jpeg_draft = jpeg_draft
+    return dataset
+
+
+def _open(path: Path, labels, image_size, require_labels, scaling, group_by, channels) -> SampleDataset:
     if not path.exists():
         raise DataError("no such file or folder", path)
     if path.is_dir():
@@ -42,6 +49,7 @@ def open_dataset(data: str | os.PathLike, labels: str | os.PathLike | None = Non
 
 def load_samples(data: str | os.PathLike, labels: str | os.PathLike | None = None, image_size: int = 224,
                  require_labels: bool = True, scaling: str | None = None, group_by: str | None = None,
-                 channels: int | None = None) -> SampleSet:
+                 channels: int | None = None, jpeg_draft: bool = True) -> SampleSet:
     """``open_dataset`` decoded into arrays: memory grows with the data, so training does not use it."""
-    return open_dataset(data, labels, image_size, require_labels, scaling, group_by, channels).to_sampleset()
+    return open_dataset(data, labels, image_size, require_labels, scaling, group_by, channels,
+                        jpeg_draft).to_sampleset()

@@ -46,7 +46,8 @@ def fit(cfg: TrainConfig) -> dict:
     classes = class_names(samples.labels, cfg.data)
     y = encode(samples.labels, classes)
     model_config = {"task": "classify", "backbone": cfg.backbone, "in_chans": samples.channels, "classes": classes,
-                    "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy}
+                    "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy,
+                    "jpeg_draft": bool(getattr(samples, "jpeg_draft", False))}
     model, source, note = _build_with_recipe_fallback(cfg, model_config)
     model_config["mean"] = model.normalize.mean.flatten().tolist()
     model_config["std"] = model.normalize.std.flatten().tolist()
