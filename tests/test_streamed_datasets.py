@@ -112,3 +112,18 @@ def test_jpeg_draft_decoding_is_a_choice_that_full_decoding_undoes(tmp_path):
     np.testing.assert_array_equal(full[index], resize_batch(whole, 16)[0].astype(np.float16))
     assert not np.array_equal(drafted[index], full[index])
     assert np.abs(drafted[index].astype(np.float32) - full[index]).mean() < 0.05  # the same picture
+
+
+@pytest.mark.slow
+def test_a_corrupt_image_found_by_a_worker_is_one_line_naming_the_file(tmp_path):
+    from geotune import finetune
+
+    folder = _image_folder(tmp_path / "images", size=24)
+    broken = folder / "sand" / "1.jpg"
+    whole = broken.read_bytes()
+    broken.write_bytes(whole[: len(whole) * 3 // 4])  # the header survives, so opening the dataset accepts it
+    assert len(open_dataset(folder, image_size=16)) == 8
+    with pytest.raises(DataError) as info:
+        finetune(folder, tmp_path / "run", image_size=16, epochs=1, workers=2, pretrained=False)
+    message = str(info.value)
+    assert "\n" not in message and "1.jpg" in message and "truncated or corrupt" in message

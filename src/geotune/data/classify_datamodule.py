@@ -11,6 +11,18 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 
+def plain_worker_error(exc: Exception) -> Exception:
+    """A DataError raised in a DataLoader worker reaches the main process as DataError(worker traceback); give
+    it back its one-line message (which names the file), so the CLI prints one line."""
+    from ..errors import DataError
+
+    text = str(exc)
+    if not isinstance(exc, DataError) or "DataLoader worker" not in text:
+        return exc
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    return DataError(last.split("DataError: ", 1)[-1].strip())
+
+
 class EpochSeededSampler(Sampler):
     """A shuffle that depends only on (seed, epoch), so a resumed run sees the same order."""
 

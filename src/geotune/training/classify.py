@@ -18,7 +18,7 @@ from torch.utils.data import Subset, TensorDataset
 
 from .. import modeldir
 from ..config import TrainConfig
-from ..data.classify_datamodule import ClassificationDataModule
+from ..data.classify_datamodule import ClassificationDataModule, plain_worker_error
 from ..data.samples import SampleDataset, class_names, open_dataset
 from ..data.splits import leave_one_group_out, train_val_split
 from ..evaluate.metrics import classification_metrics, summarise_folds
@@ -36,6 +36,18 @@ def encode(labels: np.ndarray, classes: list[str]) -> np.ndarray:
 
 
 def fit(cfg: TrainConfig) -> dict:
+    from ..errors import DataError
+
+    try:
+        return _fit_classifier(cfg)
+    except DataError as exc:  # pixels are decoded in DataLoader workers: a bad file surfaces there
+        plain = plain_worker_error(exc)
+        if plain is exc:
+            raise
+        raise plain from None
+
+
+def _fit_classifier(cfg: TrainConfig) -> dict:
     import lightning.pytorch as pl
 
     run_dir = Path(cfg.out)
