@@ -138,6 +138,11 @@ def main() -> None:
     parser.add_argument("--gradual-epochs", type=int, default=6)
     args = parser.parse_args()
     rows, payload = [], {"linear_probe": [], "gradual": []}
+    header = ("run", "images", "peak memory MB (PSS, process + workers)", "feature images/s", "wall s", "val accuracy")
+
+    def save() -> None:  # after every run, so a long benchmark cut short keeps what it measured
+        write_results("scale_images", payload, rows, header)
+
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -157,6 +162,7 @@ def main() -> None:
                 payload["linear_probe"].append(result)
                 rows.append((f"linear-probe {label}", n, result["peak_pss_mb"],
                              result.get("features_images_per_s", "-"), result["wall_s"], result["accuracy"]))
+                save()
         if args.gradual:
             subset = tmp / f"images_{args.gradual}"
             if not subset.exists():
@@ -174,8 +180,7 @@ def main() -> None:
                 payload["gradual"].append(result)
                 rows.append((f"gradual {label}", args.gradual, result["peak_pss_mb"], "-", result["wall_s"],
                              result["accuracy"]))
-    write_results("scale_images", payload, rows,
-                  ("run", "images", "peak memory MB (PSS, process + workers)", "feature images/s", "wall s", "val accuracy"))
+                save()
 
 
 if __name__ == "__main__":
