@@ -9,7 +9,7 @@
    throughput of feature extraction (from RUN/cache/features-*.json) and the whole run's wall time.
 2. With ``--old-src`` (a `src` folder of an earlier geotune, e.g. from `git archive`), the same runs through
    that code, up to ``--old-up-to`` images: the in-memory path decoded every image before training.
-3. ``--gradual N``: `--strategy gradual` on N of the images at ``--gradual-size`` px, new code in RAM, new
+3. ``--gradual N`` (run first): `--strategy gradual` on N of the images at ``--gradual-size`` px, new code in RAM, new
    code spilled to disk (cache_memory_gb 0) and, with ``--old-src``, the old all-boundaries cache.
 Writes benchmarks/results/scale_images.{json,md}.
 """
@@ -124,6 +124,17 @@ def run_gradual(images: Path, n_images: int, tmp: Path, src: Path, size: int, ep
     return {"n_images": n_images, **result}
 
 
+def linked_subset(folder: Path, n: int, tmp: Path) -> Path:
+    """The first ``n`` images of ``folder`` in their class folders, linked (not copied)."""
+    subset = tmp / f"images_{n}"
+    if not subset.exists():
+        for i in range(n):
+            kind = CLASSES[i % len(CLASSES)]
+            (subset / kind).mkdir(parents=True, exist_ok=True)
+            os.symlink(folder / kind / f"{i:06d}.jpg", subset / kind / f"{i:06d}.jpg")
+    return subset
+
+
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import write_results
@@ -147,29 +158,8 @@ def main() -> None:
         tmp = Path(name)
         sizes = [int(s) for s in args.sizes.split(",") if s]
         folder = write_images(max(sizes + [args.gradual]), tmp / "images_all")
-        for n in sizes:
-            subset = tmp / f"images_{n}"
-            for kind in CLASSES:  # the first n images, linked (not copied)
-                (subset / kind).mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                kind = CLASSES[i % len(CLASSES)]
-                os.symlink(folder / kind / f"{i:06d}.jpg", subset / kind / f"{i:06d}.jpg")
-            sides = [("streamed (this code)", SRC)]
-            if args.old_src and n <= args.old_up_to:
-                sides.append(("in memory (old code)", args.old_src))
-            for label, src in sides:
-                result = {"path": label, **run(n, tmp, src, args.workers, images=subset)}
-                payload["linear_probe"].append(result)
-                rows.append((f"linear-probe {label}", n, result["peak_pss_mb"],
-                             result.get("features_images_per_s", "-"), result["wall_s"], result["accuracy"]))
-                save()
         if args.gradual:
-            subset = tmp / f"images_{args.gradual}"
-            if not subset.exists():
-                for i in range(args.gradual):
-                    kind = CLASSES[i % len(CLASSES)]
-                    (subset / kind).mkdir(parents=True, exist_ok=True)
-                    os.symlink(folder / kind / f"{i:06d}.jpg", subset / kind / f"{i:06d}.jpg")
+            subset = linked_subset(folder, args.gradual, tmp)
             sides = [("one boundary in RAM (this code)", SRC, None),
                      ("spilled to disk, cache_memory_gb 0 (this code)", SRC, {"cache_memory_gb": 0.0})]
             if args.old_src:
@@ -180,6 +170,17 @@ def main() -> None:
                 payload["gradual"].append(result)
                 rows.append((f"gradual {label}", args.gradual, result["peak_pss_mb"], "-", result["wall_s"],
                              result["accuracy"]))
+                save()
+        for n in sizes:
+            subset = linked_subset(folder, n, tmp)
+            sides = [("streamed (this code)", SRC)]
+            if args.old_src and n <= args.old_up_to:
+                sides.append(("in memory (old code)", args.old_src))
+            for label, src in sides:
+                result = {"path": label, **run(n, tmp, src, args.workers, images=subset)}
+                payload["linear_probe"].append(result)
+                rows.append((f"linear-probe {label}", n, result["peak_pss_mb"],
+                             result.get("features_images_per_s", "-"), result["wall_s"], result["accuracy"]))
                 save()
 
 
