@@ -1,4 +1,7 @@
-"""NumPy arrays in, the Keras seed layout included: train_data.npy + train_labels.npy (N x H x W [x C])."""
+"""NumPy arrays in, the Keras seed layout included: train_data.npy + train_labels.npy (N x H x W [x C]).
+
+``array_dataset`` checks the files and returns a lazy ``ArrayDataset`` (``.npy`` memory-mapped, ``.npz``
+loaded); ``read_arrays`` decodes everything into a ``SampleSet`` (small inputs only)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .samples import SampleSet, check_finite, choose_scaling, label_array, resize_batch, scale_to_unit
+from .array_dataset import ArrayDataset, find_non_finite
+from .labels import label_array
+from .sampleset import SampleSet
+from .scaling import SCALINGS, choose_scaling
 
 NPZ_DATA_KEYS = ("X", "x", "data", "images", "train_data")
 NPZ_LABEL_KEYS = ("y", "labels", "train_labels")
@@ -64,9 +70,10 @@ def default_labels_path(data: Path) -> Path | None:
     return None
 
 
-def read_arrays(path: Path, labels: str | os.PathLike | None, image_size: int, require_labels: bool = True,
-                scaling: str | None = None, chunk: int = 256) -> SampleSet:
+def array_dataset(path: Path, labels: str | os.PathLike | None, image_size: int, require_labels: bool = True,
+                  scaling: str | None = None) -> ArrayDataset:
     names = None
+    files = [path]
     if path.suffix.lower() == ".npz":
         data, label_values, names = _read_npz(path)
         labels_source = path
@@ -99,15 +106,14 @@ def read_arrays(path: Path, labels: str | os.PathLike | None, image_size: int, r
     elif require_labels:
         raise DataError("no labels: pass --labels FILE.npy (one label per sample), or name the data *_data.npy "
                         "beside a *_labels.npy", path)
+    if scaling is not None and scaling not in SCALINGS:
+        raise DataError(f"unknown scaling {scaling!r}; expected one of {SCALINGS}")
     probe = np.asarray(data[: min(len(data), 64)])
-    check_finite(probe, path)
+    find_non_finite(data, path)  # streamed, so a bad sample is refused before training starts
     chosen, dtype_max = choose_scaling(data.dtype, probe)
-    scaling = scaling or chosen
-    out = np.empty((len(data), data.shape[1], image_size, image_size), dtype=np.float16)
-    for start in range(0, len(data), chunk):  # chunks keep memory bounded for memory-mapped inputs
-        block = np.asarray(data[start:start + chunk])
-        check_finite(block, path)
-        scaled = np.stack([scale_to_unit(s, scaling, dtype_max) for s in block])
-        out[start:start + chunk] = resize_batch(scaled, image_size)
-    ids = [str(i) for i in range(len(data))]
-    return SampleSet(out, label_values, ids, str(path), table={"index": list(range(len(data)))}, scaling=scaling)
+    return ArrayDataset(data, image_size, scaling or chosen, dtype_max, label_values, path, files)
+
+
+def read_arrays(path: Path, labels: str | os.PathLike | None, image_size: int, require_labels: bool = True,
+                scaling: str | None = None) -> SampleSet:
+    return array_dataset(path, labels, image_size, require_labels, scaling).to_sampleset()

@@ -1,88 +1,50 @@
-"""Image files in: class-per-folder trees, CSV manifests (path,label[,group]) and plain image lists.
+"""Image sources: class-per-folder trees, CSV manifests (path,label[,group]) and plain image lists.
 
-Any size, grey, RGB, palette, CMYK, 16-bit: all decode to [0, 1] floats. Corrupt, empty or
-decompression-bomb files raise DataError naming the file.
+Each ``*_dataset`` function checks the listing (files exist, labels, groups, headers readable) and returns a
+lazy ``ImageDataset``; the ``read_*`` functions decode everything into a ``SampleSet`` (small inputs only).
 """
 
 from __future__ import annotations
 
 import csv
-import os
-import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import DataError
-from .samples import SampleSet, label_array, resize_batch
+from .image_dataset import ImageDataset, decode_image, image_channels  # noqa: F401  (decode_image: public here too)
+from .labels import label_array
+from .sampleset import SampleSet
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
-# Pillow's default ceiling (~179 M pixels) is kept: larger claims are refused as decompression bombs.
 
 
-def decode_image(path: Path) -> np.ndarray:
-    """H x W x C float32 in [0, 1] (C = 1 for grey, 3 for colour)."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise DataError("no such image file", path)
-    if path.stat().st_size == 0:
-        raise DataError("is empty (0 bytes)", path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.load()
-                return _to_array(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise DataError(f"claims an enormous size and was refused as a possible decompression bomb ({exc})",
-                        path) from exc
-    except UnidentifiedImageError as exc:
-        raise DataError("is not an image Pillow can read (corrupt or unsupported format)", path) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot be decoded ({exc}); the file may be truncated or corrupt", path) from exc
-
-
-def _to_array(image) -> np.ndarray:
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
-        return np.clip(array / top, 0, 1)[..., None]
-    if mode == "F":
-        array = np.asarray(image, dtype=np.float32)
-        low, high = np.percentile(array, [1, 99])
-        return np.clip((array - low) / ((high - low) or 1.0), 0, 1)[..., None]
-    if mode in ("1", "L", "LA"):
-        return (np.asarray(image.convert("L"), dtype=np.float32) / 255.0)[..., None]
-    return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0  # P, RGBA, CMYK, YCbCr, ...
-
-
-def read_files(paths: Sequence[Path], image_size: int, labels: Sequence | None = None, ids: Sequence[str] | None = None,
-               groups: Sequence | None = None, source: Path | None = None, channels: int | None = None,
-               table: dict | None = None) -> SampleSet:
+def files_dataset(paths: Sequence[Path], image_size: int, labels: Sequence | None = None,
+                  ids: Sequence[str] | None = None, groups: Sequence | None = None, source: Path | None = None,
+                  channels: int | None = None, table: dict | None = None) -> ImageDataset:
     if not paths:
         raise DataError("holds no images", source)
-    decoded = [decode_image(Path(p)) for p in paths]
-    wanted = channels or (3 if any(a.shape[-1] == 3 for a in decoded) else 1)
-    out = np.empty((len(decoded), wanted, image_size, image_size), dtype=np.float16)
-    for i, array in enumerate(decoded):
-        if array.shape[-1] != wanted:
-            array = np.repeat(array, wanted, axis=-1) if array.shape[-1] == 1 else array.mean(-1, keepdims=True)
-        out[i] = resize_batch(np.moveaxis(array, -1, 0)[None], image_size)[0]
-    return SampleSet(
-        out,
+    found = [image_channels(Path(p)) for p in paths]  # headers only: refuses unreadable files early
+    wanted = channels or (3 if 3 in found else 1)
+    return ImageDataset(
+        [Path(p) for p in paths], image_size, wanted,
         None if labels is None else label_array(labels, source or paths[0]),
         list(ids) if ids is not None else [str(p) for p in paths],
         str(source or paths[0]),
         None if groups is None else np.asarray(groups, dtype=object),
         table or {"path": [str(p) for p in paths]},
-        "range",
     )
 
 
-def read_folder(folder: Path, image_size: int, require_labels: bool = True, channels: int | None = None) -> SampleSet:
+def read_files(paths: Sequence[Path], image_size: int, labels: Sequence | None = None, ids: Sequence[str] | None = None,
+               groups: Sequence | None = None, source: Path | None = None, channels: int | None = None,
+               table: dict | None = None) -> SampleSet:
+    return files_dataset(paths, image_size, labels, ids, groups, source, channels, table).to_sampleset()
+
+
+def folder_dataset(folder: Path, image_size: int, require_labels: bool = True,
+                   channels: int | None = None) -> ImageDataset:
     """One sub-folder per class; without sub-folders, the images in ``folder`` (unlabelled)."""
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if subfolders:
@@ -94,7 +56,7 @@ def read_folder(folder: Path, image_size: int, require_labels: bool = True, chan
             paths += files
             labels += [sub.name] * len(files)
         rel = [str(p.relative_to(folder)) for p in paths]
-        return read_files(paths, image_size, labels, rel, source=folder, channels=channels, table={"path": rel})
+        return files_dataset(paths, image_size, labels, rel, source=folder, channels=channels, table={"path": rel})
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError("holds no images and no class sub-folders", folder)
@@ -102,11 +64,11 @@ def read_folder(folder: Path, image_size: int, require_labels: bool = True, chan
         raise DataError("holds images but no class sub-folders; put each class's images in a folder named after "
                         "the class, or use a CSV manifest (path,label)", folder)
     rel = [p.name for p in files]
-    return read_files(files, image_size, None, rel, source=folder, channels=channels, table={"path": rel})
+    return files_dataset(files, image_size, None, rel, source=folder, channels=channels, table={"path": rel})
 
 
-def read_manifest(manifest: Path, image_size: int, require_labels: bool = True, group_by: str | None = None,
-                  channels: int | None = None) -> SampleSet:
+def manifest_dataset(manifest: Path, image_size: int, require_labels: bool = True, group_by: str | None = None,
+                  channels: int | None = None) -> ImageDataset:
     """CSV with a ``path`` column (relative to the CSV, which they may not escape), ``label`` and optional groups."""
     if manifest.stat().st_size == 0:
         raise DataError("is empty (0 bytes)", manifest)
@@ -146,4 +108,13 @@ def read_manifest(manifest: Path, image_size: int, require_labels: bool = True, 
         raise DataError("some rows have an empty label", manifest)
     groups = [row[group_by] for row in rows] if group_by else None
     table = {c: [row[c] for row in rows] for c in columns if c != "label"}
-    return read_files(paths, image_size, labels, [row["path"] for row in rows], groups, manifest, channels, table)
+    return files_dataset(paths, image_size, labels, [row["path"] for row in rows], groups, manifest, channels, table)
+
+
+def read_folder(folder: Path, image_size: int, require_labels: bool = True, channels: int | None = None) -> SampleSet:
+    return folder_dataset(folder, image_size, require_labels, channels).to_sampleset()
+
+
+def read_manifest(manifest: Path, image_size: int, require_labels: bool = True, group_by: str | None = None,
+                  channels: int | None = None) -> SampleSet:
+    return manifest_dataset(manifest, image_size, require_labels, group_by, channels).to_sampleset()

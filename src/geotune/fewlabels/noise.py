@@ -63,8 +63,7 @@ def write_suspects(path, ids, given, suggested, score, order) -> Path:
 
 def apply_noise_option(cfg, model, samples, y, train_idx, run_dir):
     """The `--noisy-labels detect|downweight` hook: writes RUN/suspect_labels.csv, returns (weights, info)."""
-    from ..training.classify import _fingerprint
-    from ..training.features import cache_key, cached_features
+    from ..training.features import cached_features, features_cache_key
 
     run_dir = Path(run_dir)
     y = np.asarray(y, dtype=np.int64)
@@ -72,8 +71,9 @@ def apply_noise_option(cfg, model, samples, y, train_idx, run_dir):
     n_classes = int(y.max()) + 1
     names = [str(samples.labels[np.argmax(y == c)]) for c in range(n_classes)]
     # the same cache key as the linear probe, so its features are computed once for both
-    key = cache_key(cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
-    features = cached_features(model, samples.x, run_dir / "cache", key, progress="features for the label check")
+    key = features_cache_key(cfg, samples)
+    features = cached_features(model, samples, run_dir / "cache", key, progress="features for the label check",
+                               workers=cfg.workers)
     found = suspect_scores(features[train_idx].numpy(), y[train_idx], cfg.seed, n_classes)
     flagged = np.where(found["suspect"])[0]
     order = flagged[np.argsort(-found["score"][flagged], kind="stable")]

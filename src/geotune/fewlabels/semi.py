@@ -212,22 +212,22 @@ def pseudo_label_features(cfg, model, train_features, train_y, run_dir, scaling:
     import torch
 
     from .._atomic import atomic_file
-    from ..data.samples import load_samples
+    from ..data.samples import open_dataset
     from ..errors import DataError
-    from ..training.classify import _fingerprint
-    from ..training.features import cache_key, cached_features
+    from ..training.features import cached_features, features_cache_key
     from ..models.backbones import spec_for
 
     size = cfg.image_size or spec_for(cfg.backbone).input_size
     channels = int(model.normalize.mean.shape[1])
-    samples = load_samples(cfg.unlabelled, image_size=size, require_labels=False, scaling=scaling,
+    samples = open_dataset(cfg.unlabelled, image_size=size, require_labels=False, scaling=scaling,
                            channels=channels)
     if samples.channels != channels:
         raise DataError(f"has {samples.channels} channel(s) but the labelled data has {channels}", cfg.unlabelled)
     cache_dir = Path(run_dir) / "cache" if run_dir is not None else None
-    key = cache_key(cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
-    features = cached_features(model, samples.x, cache_dir, key, progress="features of the unlabelled data")
-    threshold = float(cfg.extra.get("pseudo_threshold", DEFAULT_THRESHOLD))
+    key = features_cache_key(cfg, samples)
+    features = cached_features(model, samples, cache_dir, key, progress="features of the unlabelled data",
+                               workers=cfg.workers)
+    threshold = float(DEFAULT_THRESHOLD if cfg.pseudo_threshold is None else cfg.pseudo_threshold)
     y = np.asarray(train_y)
     n_classes = int(model.head.out_features) if hasattr(model.head, "out_features") else int(y.max()) + 1
     index, labels, confidence, how = pseudo_label(train_features.numpy(), y, features.numpy(), threshold,

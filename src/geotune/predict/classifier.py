@@ -55,7 +55,8 @@ class ImageClassifier:
     def read(self, source: str | os.PathLike, labels: str | os.PathLike | None = None,
              require_labels: bool = False) -> SampleSet:
         samples = load_samples(source, labels, int(self.config["image_size"]), require_labels=require_labels,
-                               scaling=self.config.get("scaling"), channels=int(self.config["in_chans"]))
+                               scaling=self.config.get("scaling"), channels=int(self.config["in_chans"]),
+                               jpeg_draft=bool(self.config.get("jpeg_draft", False)))
         if samples.channels != int(self.config["in_chans"]):
             raise DataError(f"has {samples.channels} channel(s) but the model was trained on "
                             f"{self.config['in_chans']}", source)

@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import Subset, TensorDataset
 
 from .. import modeldir
 from ..config import TrainConfig
-from ..data.samples import SampleSet, class_names, load_samples
+from ..data.classify_datamodule import ClassificationDataModule, plain_worker_error
+from ..data.samples import SampleDataset, class_names, open_dataset
 from ..data.splits import leave_one_group_out, train_val_split
 from ..evaluate.metrics import classification_metrics, summarise_folds
 from ..models.backbones import spec_for
 from ..models.classifier import build_classifier
 from .calibration import fit_temperature
 from .ddp import ddp_agreement
-from .features import cache_key, cached_features, feature_device
-from .modules import EpochSeededSampler, FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
+from .features import cache_key, cached_features, feature_device, features_cache_key, sample_batches
+from .modules import FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
 from .trainer import make_trainer, resume_checkpoint
 
 
@@ -36,17 +36,30 @@ def encode(labels: np.ndarray, classes: list[str]) -> np.ndarray:
 
 
 def fit(cfg: TrainConfig) -> dict:
+    from ..errors import DataError
+
+    try:
+        return _fit_classifier(cfg)
+    except DataError as exc:  # pixels are decoded in DataLoader workers: a bad file surfaces there
+        plain = plain_worker_error(exc)
+        if plain is exc:
+            raise
+        raise plain from None
+
+
+def _fit_classifier(cfg: TrainConfig) -> dict:
     import lightning.pytorch as pl
 
     run_dir = Path(cfg.out)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     spec = spec_for(cfg.backbone)
     size = cfg.image_size or spec.input_size
-    samples = load_samples(cfg.data, cfg.labels, size, group_by=cfg.group_by)
+    samples = open_dataset(cfg.data, cfg.labels, size, group_by=cfg.group_by)  # lazy: pixels decoded per batch
     classes = class_names(samples.labels, cfg.data)
     y = encode(samples.labels, classes)
     model_config = {"task": "classify", "backbone": cfg.backbone, "in_chans": samples.channels, "classes": classes,
-                    "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy}
+                    "head": cfg.head, "image_size": size, "scaling": samples.scaling, "strategy": cfg.strategy,
+                    "jpeg_draft": bool(getattr(samples, "jpeg_draft", False))}
     model, source, note = _build_with_recipe_fallback(cfg, model_config)
     model_config["mean"] = model.normalize.mean.flatten().tolist()
     model_config["std"] = model.normalize.std.flatten().tolist()
@@ -121,7 +134,7 @@ def _build_with_recipe_fallback(cfg, model_config):
         return model, source, note
 
 
-def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_idx, run_dir: Path | None,
+def train_one(cfg, model, samples: SampleDataset, y, sample_weight, train_idx, val_idx, run_dir: Path | None,
               semi_supervised: bool = False, quiet: bool = False):
     """Train ``model`` in place with the configured strategy; return (validation logits, trainer)."""
     n_classes = int(y.max()) + 1
@@ -129,59 +142,65 @@ def train_one(cfg, model, samples: SampleSet, y, sample_weight, train_idx, val_i
     if cfg.strategy == "linear-probe":
         return _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
                              semi_supervised, quiet)
-    if cfg.strategy == "gradual" and cfg.extra.get("activation_cache", True):
+    if cfg.strategy == "gradual" and cfg.activation_cache:
         from ..models.staging import split_stages
 
         stages = split_stages(model.backbone)
         if stages is not None:
             return _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir,
                                    class_weights, quiet)
-    x = torch.from_numpy(samples.x)
-    train = TensorDataset(x[train_idx], torch.from_numpy(y[train_idx]), torch.from_numpy(sample_weight[train_idx]))
-    val = TensorDataset(x[val_idx], torch.from_numpy(y[val_idx]), torch.ones(len(val_idx)))
+    data = ClassificationDataModule.from_dataset(samples, y, sample_weight, train_idx, val_idx, cfg.batch_size,
+                                                 cfg.workers, cfg.seed)
     module = FineTuneModule(model, cfg.lr, cfg.optimizer, cfg.weight_decay, cfg.strategy, cfg.lr_decay,
                             cfg.unfreeze_every, cfg.seed, cfg.augment, class_weights)
-    trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
-    return _plain_logits(model, samples.x[val_idx]), trainer
+    trainer = _fit(cfg, module, data.train, data.val, run_dir, [GradualUnfreeze()], quiet)
+    return _plain_logits(model, Subset(samples, val_idx), workers=cfg.workers), trainer
 
 
 def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
                     quiet):
     """Gradual unfreezing with the frozen part of the backbone run once per unfreezing step (see
-    CachedGradualModule); augmentation is limited to cached horizontal flips."""
+    CachedGradualModule); augmentation is limited to cached horizontal flips. The activations spill to
+    RUN/cache/ above ``cache_memory_gb`` and are deleted when training ends."""
     from .modules import CachedGradualModule
 
-    module = CachedGradualModule(model, torch.from_numpy(samples.x), stages, lr=cfg.lr, optimizer=cfg.optimizer,
+    budget = float(cfg.cache_memory_gb) * 1e9
+    module = CachedGradualModule(model, samples, stages, lr=cfg.lr, optimizer=cfg.optimizer,
                                  weight_decay=cfg.weight_decay, strategy=cfg.strategy, lr_decay=cfg.lr_decay,
                                  unfreeze_every=cfg.unfreeze_every, seed=cfg.seed, augment=cfg.augment,
-                                 class_weights=class_weights)
+                                 class_weights=class_weights, cache_dir=None if run_dir is None else run_dir / "cache",
+                                 memory_budget=budget, workers=cfg.workers)
     labels, weights = torch.from_numpy(y), torch.from_numpy(sample_weight)
     train = TensorDataset(torch.from_numpy(train_idx), labels[train_idx], weights[train_idx])
     val = TensorDataset(torch.from_numpy(val_idx), labels[val_idx], torch.ones(len(val_idx)))
-    trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
-    module.inputs, module._cache, module._caches = None, None, {}  # free memory
-    return _plain_logits(model, samples.x[val_idx]), trainer
+    try:
+        trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
+    finally:
+        module.release_cache()
+    return _plain_logits(model, Subset(samples, val_idx), workers=cfg.workers), trainer
 
 
-def _plain_logits(model, x: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+def _plain_logits(model, x, batch_size: int = 64, workers: int = 0) -> torch.Tensor:
     model.cpu().eval()
     with torch.no_grad():
-        return torch.cat([model(torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32))
-                                .contiguous(memory_format=torch.channels_last)) for s in range(0, len(x), batch_size)])
+        return torch.cat([model(batch.contiguous(memory_format=torch.channels_last))
+                          for batch in sample_batches(x, batch_size, workers)])
 
 
 def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
                   semi_supervised, quiet):
     cache_dir = run_dir / "cache" if run_dir is not None else None
-    base_key = (cfg.backbone, cfg.pretrained, str(cfg.weights), samples.x.shape, _fingerprint(samples.x))
+    base_key = features_cache_key(cfg, samples)
     progress = None if quiet else "computing backbone features once"
     device = feature_device(cfg.accelerator)
-    features = cached_features(model, samples.x, cache_dir, cache_key(*base_key), progress=progress, device=device)
+    features = cached_features(model, samples, cache_dir, base_key, progress=progress, device=device,
+                               workers=cfg.workers)
     train_x, train_y, train_w = [features[train_idx]], [y[train_idx]], [sample_weight[train_idx]]
     for view in range(cfg.augment_views):
         seed = cfg.seed * 1000 + view + 1
-        key = cache_key(*base_key, "view", seed, np.asarray(train_idx))
-        train_x.append(cached_features(model, samples.x[train_idx], cache_dir, key, augment_seed=seed, device=device))
+        key = cache_key(base_key, "view", seed, np.asarray(train_idx))
+        train_x.append(cached_features(model, Subset(samples, train_idx), cache_dir, key, augment_seed=seed,
+                                       device=device, workers=cfg.workers))
         train_y.append(y[train_idx])
         train_w.append(sample_weight[train_idx])
     if semi_supervised and cfg.unlabelled:
@@ -211,10 +230,7 @@ def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run
 
 
 def _fit(cfg, module, train, val, run_dir, callbacks, quiet):
-    loader_args = {"batch_size": cfg.batch_size, "num_workers": cfg.workers,
-                   "persistent_workers": cfg.workers > 0}
-    train_loader = DataLoader(train, sampler=EpochSeededSampler(len(train), cfg.seed), **loader_args)
-    val_loader = DataLoader(val, **loader_args)
+    data = ClassificationDataModule(train, val, cfg.batch_size, cfg.workers, cfg.seed)
     if quiet or run_dir is None:
         import lightning.pytorch as pl
 
@@ -224,10 +240,10 @@ def _fit(cfg, module, train, val, run_dir, callbacks, quiet):
         trainer = pl.Trainer(max_epochs=cfg.epochs, accelerator="cpu" if cfg.accelerator == "auto" else cfg.accelerator,
                              devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                              enable_model_summary=False, num_sanity_val_steps=0, callbacks=list(callbacks))
-        trainer.fit(module, train_loader, val_loader)
+        trainer.fit(module, datamodule=data)
         return trainer
     trainer = make_trainer(cfg, run_dir, callbacks)
-    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
+    trainer.fit(module, datamodule=data, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
     return trainer
 
 
@@ -245,9 +261,3 @@ def leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_
         per_group[group] = classification_metrics(y[test_idx], proba.argmax(1), classes, proba)
     return {"per_group": per_group, "summary": summarise_folds(per_group, "accuracy"),
             "macro_f1": summarise_folds(per_group, "macro_f1")}
-
-
-def _fingerprint(x: np.ndarray) -> str:
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]

@@ -11,27 +11,10 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Sampler
 
+from ..data.classify_datamodule import EpochSeededSampler  # noqa: F401  (re-exported)
 from .augment import augment_batch
 from .depthwise import fast_depthwise_grad
-
-
-class EpochSeededSampler(Sampler):
-    """A shuffle that depends only on (seed, epoch), so a resumed run sees the same order."""
-
-    def __init__(self, n: int, seed: int):
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=generator).tolist())
-
-    def __len__(self) -> int:
-        return self.n
 
 
 def make_optimizer(name: str, groups, lr: float, weight_decay: float):
@@ -172,70 +155,92 @@ def class_weight_tensor(y: np.ndarray, n_classes: int) -> torch.Tensor:
 class CachedGradualModule(FineTuneModule):
     """Gradual unfreezing that runs the frozen part of the backbone once per unfreezing step, not once per
     batch: the activations entering the lowest trainable stage are cached for every sample (and for its
-    horizontal flip when augmenting) and epochs run only the trainable stages. Batches carry sample indices."""
+    horizontal flip when augmenting) and epochs run only the trainable stages. Batches carry sample indices.
 
-    def __init__(self, model: nn.Module, inputs: torch.Tensor, stages: list[nn.Module], cache_batch: int = 64,
-                 **kwargs):
+    Only the current boundary's activations are kept (a step down recomputes them from the inputs, which is
+    cheaper than holding every boundary at once), in RAM up to ``memory_budget`` bytes and in a disk-backed
+    ``np.memmap`` under ``cache_dir`` above it; ``release_cache()`` deletes them.
+    """
+
+    def __init__(self, model: nn.Module, inputs, stages: list[nn.Module], cache_batch: int = 64,
+                 cache_dir=None, memory_budget: float = 2e9, workers: int = 0, **kwargs):
         super().__init__(model, **kwargs)
-        self.inputs = inputs  # N x C x S x S, float16 in [0, 1]
+        self.inputs = inputs  # a dataset (or array) of C x S x S samples in [0, 1]
         self.stages = stages
-        self.cache_batch = cache_batch
-        self._cache: torch.Tensor | None = None
-        self._caches: dict[int, torch.Tensor] = {}
+        self.cache_batch, self.workers = cache_batch, workers
+        self.cache_dir, self.memory_budget = cache_dir, float(memory_budget)
+        self._cache = None  # views x N x C x H x W float16: a CPU tensor or an np.memmap
+        self._cache_file = None
         self._boundary: int | None = None
 
-    def _boundaries_ahead(self) -> list[int]:
-        """The lowest trainable stage for every epoch still to run (the schedule is a function of the epoch)."""
-        from ..models.staging import first_trainable_stage
-
-        saved = [p.requires_grad for p in self.model.parameters()]
-        first = self.trainer.current_epoch if self._trainer is not None else 0
-        last = self.trainer.max_epochs if self._trainer is not None else first + 1
-        boundaries = set()
-        for epoch in range(first, max(first + 1, last)):
-            self.apply_unfreeze(epoch)
-            boundaries.add(first_trainable_stage(self.stages))
-        for p, flag in zip(self.model.parameters(), saved):
-            p.requires_grad_(flag)
-        return sorted(boundaries)
+    @property
+    def cache_on_disk(self) -> bool:
+        return isinstance(self._cache, np.memmap)
 
     def _ensure_cache(self) -> None:
-        """One pass through the frozen stages stores the activations at every boundary the schedule will use,
-        so each later unfreezing step costs nothing extra."""
         from ..models.staging import first_trainable_stage
 
         boundary = first_trainable_stage(self.stages)
         if boundary == self._boundary:
             return
-        if boundary not in self._caches:
-            wanted = [b for b in self._boundaries_ahead() if b <= boundary] or [boundary]
-            self._caches = self._compute_caches(sorted(set(wanted) | {boundary}))
-        for stale in [b for b in self._caches if b > boundary]:
-            del self._caches[stale]  # boundaries only move down: higher ones are done with
-        self._cache, self._boundary = self._caches[boundary], boundary
+        self.release_cache()  # at most one boundary's activations at a time
+        self._cache = self._compute_cache(boundary)
+        self._boundary = boundary
 
-    def _compute_caches(self, boundaries: list[int]) -> dict[int, torch.Tensor]:
-        views = [False, True] if self.augment else [False]
-        deepest = max(boundaries)
-        per_boundary: dict[int, list] = {b: [[] for _ in views] for b in boundaries}
+    def _allocate(self, shape: tuple, boundary: int):
+        if 2 * int(np.prod(shape)) <= self.memory_budget:
+            return torch.empty(shape, dtype=torch.float16)
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(self.cache_dir) if self.cache_dir is not None else Path(tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        rank = self.global_rank if self._trainer is not None else 0
+        self._cache_file = folder / f"activations-rank{rank}-stage{boundary}.f16"
+        return np.memmap(self._cache_file, dtype=np.float16, mode="w+", shape=shape)
+
+    def _compute_cache(self, boundary: int):
+        from .features import sample_batches
+
+        flips = [False, True] if self.augment else [False]
+        cache, start = None, 0
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            for v, flip in enumerate(views):
-                for start in range(0, len(self.inputs), self.cache_batch):
-                    x = self.inputs[start:start + self.cache_batch].to(self.device).float()
+            for batch in sample_batches(self.inputs, self.cache_batch, self.workers):
+                for v, flip in enumerate(flips):
+                    x = batch.to(self.device)
                     x = self.model.normalize(x.flip(-1) if flip else x).contiguous(memory_format=torch.channels_last)
-                    for index in range(deepest + 1):
-                        if index in per_boundary:
-                            per_boundary[index][v].append(x.to(torch.float16))
-                        if index < len(self.stages) and index < deepest:
-                            x = self.stages[index](x)
+                    for stage in self.stages[:boundary]:
+                        x = stage(x)
+                    x = x.to(torch.float16).cpu()
+                    if cache is None:
+                        cache = self._allocate((len(flips), len(self.inputs), *x.shape[1:]), boundary)
+                    if isinstance(cache, np.memmap):
+                        cache[v, start:start + len(x)] = x.numpy()
+                    else:
+                        cache[v, start:start + len(x)] = x
+                start += len(batch)
+        if isinstance(cache, np.memmap):
+            cache.flush()
         self.model.train(was_training)
-        return {b: torch.stack([torch.cat(chunks) for chunks in views_]) for b, views_ in per_boundary.items()}
+        return cache
+
+    def release_cache(self) -> None:
+        """Drop the cached activations and delete their file, if they were on disk."""
+        self._cache, self._boundary = None, None  # the last reference: the mapping closes with it
+        if self._cache_file is not None:
+            self._cache_file.unlink(missing_ok=True)
+            self._cache_file = None
+
+    def _gather(self, index: torch.Tensor, view: torch.Tensor | None) -> torch.Tensor:
+        views = view if view is not None and self._cache.shape[0] > 1 else torch.zeros_like(index)
+        if isinstance(self._cache, np.memmap):
+            return torch.from_numpy(np.asarray(self._cache[views.cpu().numpy(), index.cpu().numpy()]))
+        return self._cache[views.cpu(), index.cpu()]
 
     def forward_indices(self, index: torch.Tensor, view: torch.Tensor | None = None):
-        x = self._cache[view if view is not None else 0, index] if self._cache.shape[0] > 1 else self._cache[0, index]
-        x = x.float().contiguous(memory_format=torch.channels_last)
+        x = self._gather(index, view).to(self.device).float().contiguous(memory_format=torch.channels_last)
         with fast_depthwise_grad(self.model):
             for stage in self.stages[self._boundary:]:
                 x = stage(x)

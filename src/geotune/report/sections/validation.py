@@ -84,7 +84,8 @@ def _split(run, data: Path, labels: Path | None, train: dict) -> Validation:
     if train.get("group_by"):  # the model's reader has no groups; the same reader with them
         samples = load_samples(data, labels, int(model.config["image_size"]), require_labels=True,
                                scaling=model.config.get("scaling"), group_by=train["group_by"],
-                               channels=int(model.config["in_chans"]))
+                               channels=int(model.config["in_chans"]),
+                               jpeg_draft=bool(model.config.get("jpeg_draft", False)))
     else:
         samples = model.read(data, labels, require_labels=True)
     index = {c: i for i, c in enumerate(model.classes)}
