@@ -63,8 +63,8 @@ def test_dist2fault_overview_needs_resampling(shared_dataset):
     assert stack.shape == (2487, 1259) and stack.resampled == ["Dist2Fault_overview_200m"]
 
 
-@pytest.fixture(scope="module")
-def multiclass():
+@pytest.fixture
+def multiclass(shared_dataset):
     root = shared_dataset("cloncurry_iocg_wofe")
     stack = EvidenceStack.from_files([root / "evidence_multiclass" / n for n in ("StratNo.tif", "FaultDensity.tif")],
                                      kinds={"FaultDensity": "continuous"}, favourable={"FaultDensity": "high"})
