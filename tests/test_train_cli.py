@@ -124,3 +124,28 @@ def test_training_summary_says_how_many_samples_stand_behind_the_score(tiny_patc
     n_val = json.loads((out / "model" / "config.json").read_text())["n_val"]
     assert f"on {n_val} validation samples" in printed
     assert "random split" in printed and "--groups" in printed  # arrays without groups: the split may flatter
+
+
+def test_groups_file_keeps_each_group_on_one_side(tiny_patches, tmp_path, capsys):
+    n = len(np.load(tiny_patches["train_data"]))
+    groups = np.array([f"block{i % 6}" for i in range(n)])
+    np.save(tmp_path / "groups.npy", groups)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_patches["train_data"]), "--labels", str(tiny_patches["train_labels"]),
+                 "--groups", str(tmp_path / "groups.npy"), "--out", str(out), "--image-size", "32",
+                 "--epochs", "1"]) == 0
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    held_out = set(metrics["held_out_groups"])
+    assert held_out and held_out < set(groups) and "grouped by groups.npy" in metrics["evaluated_on"]
+    assert "held out for validation: " in capsys.readouterr().out
+    np.save(tmp_path / "short.npy", groups[:3])
+    code = main(["train", "--data", str(tiny_patches["train_data"]), "--labels", str(tiny_patches["train_labels"]),
+                 "--groups", str(tmp_path / "short.npy"), "--out", str(tmp_path / "r2"), "--image-size", "32"])
+    assert code == 2 and "short.npy" in capsys.readouterr().err
+
+
+def test_text_file_named_npy_is_called_what_it_is(tmp_path, capsys):
+    (tmp_path / "x.npy").write_text("a,b\n1,2\n")
+    assert main(["train", "--data", str(tmp_path / "x.npy"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "x.npy: is not a NumPy .npy file" in err and "pickle" not in err

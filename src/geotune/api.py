@@ -32,7 +32,7 @@ def finetune(data: str | os.PathLike | None = None, out: str | os.PathLike | Non
 def train(config: TrainConfig) -> dict:
     """Train the task ``config.task`` names; inputs are checked before any heavy library is imported."""
     config.validate()
-    for name in ("data", "labels", "unlabelled", "patches", "weights"):
+    for name in ("data", "labels", "groups", "unlabelled", "patches", "weights"):
         value = getattr(config, name)
         if value and not Path(value).exists():
             raise DataError("no such file" if Path(value).suffix else "no such file or folder", value)

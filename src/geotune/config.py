@@ -42,6 +42,8 @@ class TrainConfig(BaseModel):
     lr: float = _opt(1e-3, "learning rate (the head's; lower layers get less with --strategy gradual)", gt=0)
     val_split: float = _opt(0.2, "fraction held out for validation", gt=0, lt=1)
     group_by: str | None = _opt(None, "column whose groups (wells, surveys, sites) never straddle train and validation")
+    groups: str | None = _opt(None, "arrays (.npy/.npz data): a .npy with one group per sample (well, survey, block), "
+                                    "kept wholly in training or validation, like --group-by for tables")
     cv: Literal["logo"] | None = _opt(None, "logo: leave-one-group-out scores over --group-by")
     seed: int = _opt(42, "the one random seed of the run")
     class_weights: bool = _opt(False, "weigh classes by inverse frequency in the loss")
@@ -149,8 +151,8 @@ class TrainConfig(BaseModel):
             if name in owned and name not in task.options and getattr(self, name) != _default(name):
                 tasks = ", ".join(t for t, opts in _options_by_task().items() if name in opts)
                 raise ConfigError(f"{flag(name)} applies to --task {tasks}, not --task {self.task}")
-        if self.cv == "logo" and not self.group_by:
-            raise ConfigError("--cv logo needs --group-by COLUMN (the well, survey or site column)")
+        if self.cv == "logo" and not (self.group_by or self.groups):
+            raise ConfigError("--cv logo needs --group-by COLUMN (the well, survey or site column) or --groups FILE.npy")
         if self.task == "classify" and self.strategy != "linear-probe":
             for name in ("unlabelled", "fewshot", "augment_views"):
                 if getattr(self, name) not in (None, 0):

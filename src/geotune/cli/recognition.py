@@ -152,7 +152,8 @@ def validation_caveats(summary: dict, metrics: dict) -> list[str]:
                      "give groups (--group-by COLUMN for manifests and tables, --groups FILE.npy for arrays)")
     held_out = metrics.get("held_out_groups")
     if held_out:
-        notes.append(f"held out for validation: {', '.join(map(str, held_out))}")
+        shown = ", ".join(map(str, held_out[:8])) + (f" and {len(held_out) - 8} more" if len(held_out) > 8 else "")
+        notes.append(f"held out for validation: {shown}")
     unlabelled = summary.get("unlabelled") or {}
     if isinstance(unlabelled, dict) and unlabelled.get("n_used") == 0:
         notes.append("no pseudo-labels were used: internal validation scored the head better without them")

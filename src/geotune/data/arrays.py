@@ -20,9 +20,15 @@ NPZ_DATA_KEYS = ("X", "x", "data", "images", "train_data")
 NPZ_LABEL_KEYS = ("y", "labels", "train_labels")
 
 
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def load_array(path: Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise DataError("is empty (0 bytes)", path)
+    with open(path, "rb") as handle:
+        if handle.read(len(NPY_MAGIC)) != NPY_MAGIC:  # a CSV or text saved as .npy: say so, not "needs pickle"
+            raise DataError("is not a NumPy .npy file (it lacks the .npy header; save it with numpy.save)", path)
     try:
         return np.load(path, allow_pickle=False, mmap_mode="r")
     except ValueError as exc:
@@ -117,3 +123,14 @@ def array_dataset(path: Path, labels: str | os.PathLike | None, image_size: int,
 def read_arrays(path: Path, labels: str | os.PathLike | None, image_size: int, require_labels: bool = True,
                 scaling: str | None = None) -> SampleSet:
     return array_dataset(path, labels, image_size, require_labels, scaling).to_sampleset()
+
+
+def read_groups(path: str | os.PathLike, n: int) -> np.ndarray:
+    """One group name per sample from a .npy (wells, surveys, blocks), as strings; checked against ``n`` samples."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path)
+    groups = np.asarray(load_array(path))
+    if groups.ndim != 1 or len(groups) != n:
+        raise DataError(f"holds {groups.shape} values; --groups needs one group per sample ({n})", path)
+    return groups.astype(str)

@@ -10,7 +10,7 @@ CLASSIFY = register_task(Task(
     inputs="image folder (one sub-folder per class), CSV manifest (path,label[,group]), .npy/.npz arrays",
     predict_outputs=(".csv", ".npy"),
     predict_options=("batch_size", "engine"),
-    options=("backbone", "weights", "pretrained", "image_size", "augment", "weight_decay", "strategy", "head",
+    options=("groups", "backbone", "weights", "pretrained", "image_size", "augment", "weight_decay", "strategy", "head",
              "recipe", "optimizer", "augment_views", "calibrate", "unfreeze_every", "lr_decay", "activation_cache",
              "cache_memory_gb", "unlabelled", "pseudo_threshold", "noisy_labels", "fewshot"),
     report_sections=("classify_data", "mistakes", "explanations"),

@@ -55,6 +55,10 @@ def _fit_classifier(cfg: TrainConfig) -> dict:
     spec = spec_for(cfg.backbone)
     size = cfg.image_size or spec.input_size
     samples = open_dataset(cfg.data, cfg.labels, size, group_by=cfg.group_by)  # lazy: pixels decoded per batch
+    if cfg.groups:
+        from ..data.arrays import read_groups
+
+        samples.groups = read_groups(cfg.groups, len(samples))
     classes = class_names(samples.labels, cfg.data)
     y = encode(samples.labels, classes)
     model_config = {"task": "classify", "backbone": cfg.backbone, "in_chans": samples.channels, "classes": classes,
@@ -82,7 +86,10 @@ def _fit_classifier(cfg: TrainConfig) -> dict:
     temperature = fit_temperature(val_logits, y_val) if cfg.calibrate else 1.0
     proba = torch.softmax(val_logits / temperature, dim=1).numpy()
     metrics = classification_metrics(y_val.numpy(), proba.argmax(1), classes, proba)
-    metrics["evaluated_on"] = "validation split" + (f" (grouped by {cfg.group_by})" if cfg.group_by else "")
+    grouped_by = cfg.group_by or (Path(cfg.groups).name if cfg.groups else None)
+    metrics["evaluated_on"] = "validation split" + (f" (grouped by {grouped_by})" if grouped_by else "")
+    if samples.groups is not None:
+        metrics["held_out_groups"] = sorted({str(g) for g in np.asarray(samples.groups)[val_idx]})
     if cfg.calibrate:
         raw = torch.softmax(val_logits, dim=1).numpy()
         before = classification_metrics(y_val.numpy(), raw.argmax(1), classes, raw)
