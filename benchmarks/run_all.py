@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--long]
 
 --long adds the ones that take tens of minutes here (SEG 2016 leave-one-well-out, Cloncurry spatial CV
-with gradient boosting, TGS salt with a 22-minute training budget). Each script writes its own results to
+with gradient boosting, TGS salt with a 22-minute training budget, synthetic-to-F3 transfer, and the
+memory-at-scale runs of scale.py, about an hour on their own). Each script writes its own results to
 benchmarks/results/; benchmarks needing ../shared/data say so and are skipped when it is absent.
 """
 
@@ -29,6 +30,8 @@ LONG = [
     ["prospect_cloncurry.py"],
     ["logs_seg2016.py", "--variants", "gbm"],
     ["seismic_tgs_salt.py", "--minutes", "22"],
+    ["seismic_transfer.py", "--n", "2000"],
+    ["scale.py"],
 ]
 
 
