@@ -41,7 +41,7 @@ def label_names(values: pd.Series) -> pd.Series:
             out = pd.Series([str(int(v)) if f else None for v, f in zip(numbers, finite)], index=values.index,
                             dtype=object)
             return out
-    return values.astype(str).where(values.notna(), None)
+    return pd.Series([str(v) if pd.notna(v) else None for v in values], index=values.index, dtype=object)
 
 
 def find_column(frame: pd.DataFrame, names) -> str | None:

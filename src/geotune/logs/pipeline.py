@@ -373,7 +373,9 @@ def fit(cfg: TrainConfig) -> dict:
         from ..evaluate.metrics import summarise_folds
 
         per_group, oof, unsmoothed = {}, np.full(len(frame), -1), []
-        folds = [fold for fold in leave_one_group_out(groups) if fold[0] not in score_exclude]
+        # a group whose labels are all null (an unlabelled well) has nothing to score: no fold of its own
+        folds = [fold for fold in leave_one_group_out(groups)
+                 if fold[0] not in score_exclude and (y_all[fold[2]] >= 0).any()]
         for i, (name, train_idx, test_idx) in enumerate(folds, 1):
             progress.stage(f"fold {i}/{len(folds)}: holding out {name}")
             raw_proba = run(train_idx, test_idx, decoded=False)
