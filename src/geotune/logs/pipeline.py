@@ -27,6 +27,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, DataError, ModelError
 from . import decode as hmm
 from . import features as feats
+from . import costs
 from . import impute
 from . import progress
 from .columns import label_names, not_logs
@@ -249,6 +250,15 @@ def train_rows_per_well(extra: dict) -> int | None:
     return int(value)
 
 
+def cost_scores(held_out: dict, y_all: np.ndarray, groups: np.ndarray, cost: np.ndarray) -> tuple[dict, float]:
+    """Cost of the held-out decisions, pooled and per group, with the temperature fitted on the same
+    held-out probabilities (one scalar; it is what the saved model decides with)."""
+    rows = np.concatenate(held_out["rows"])
+    proba = np.concatenate(held_out["proba"]).astype(float)
+    temperature = costs.fit_temperature(proba, y_all[rows])
+    return costs.report(y_all[rows], proba, cost, groups[rows], temperature), temperature
+
+
 def estimate_missing_curves(frame, spec, curves, well, depth, train_idx, seed, x_all: dict, models=False):
     """Curves missing from whole wells, estimated by regressors learned from ``train_idx`` (every training row,
     labelled or not); returns the filled frame, the feature tables with the estimated blocks rebuilt, and
@@ -324,6 +334,8 @@ def fit(cfg: TrainConfig) -> dict:
     # curves missing from whole wells are estimated from the other logs (per fold, from training wells only)
     impute_curves = impute.curves_to_impute(frame, spec, well) if extra.get("impute", True) else []
     adjacency = _load_adjacency(extra.get("adjacency"), classes)
+    cost = costs.load(extra["cost_matrix"], classes, extra.get("cost_classes")) if extra.get("cost_matrix") else None
+    held_out = {}  # rows scored on held-out data, their probabilities and groups: for calibration and costs
     cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
 
     def new_engine():
@@ -382,6 +394,8 @@ def fit(cfg: TrainConfig) -> dict:
             proba = sequence(raw_proba, test_idx, train_idx[y_all[train_idx] >= 0])
             scored = y_all[test_idx] >= 0
             oof[test_idx] = proba.argmax(1)
+            held_out.setdefault("rows", []).append(test_idx[scored])
+            held_out.setdefault("proba", []).append(proba[scored].astype(np.float32))
             per_group[name] = score(y_all[test_idx][scored], proba.argmax(1)[scored], classes, adjacency=adjacency)
             unsmoothed.append(score(y_all[test_idx][scored], raw_proba.argmax(1)[scored], classes)["micro_f1"])
         cv_summary = summarise_folds(per_group, "micro_f1")
@@ -420,7 +434,14 @@ def fit(cfg: TrainConfig) -> dict:
         progress.stage("validation fit" + (" (held-out wells)" if use_groups is not None else " (random rows)"))
         proba = run(rows[tr], rows[va], decoded=use_groups is not None)  # whole wells only
         metrics = score(y_all[rows[va]], proba.argmax(1), classes, proba, adjacency)
+        held_out = {"rows": [rows[va]], "proba": [proba]}
         metrics["evaluation"] = "grouped validation split" if use_groups is not None else "random validation split"
+
+    temperature = None
+    if cost is not None:
+        metrics["cost"], temperature = cost_scores(held_out, y_all, groups, cost)
+        notes.append(f"mean cost on held-out data {metrics['cost']['mean_cost']:.3f} with least-expected-cost "
+                     f"decisions, {metrics['cost']['mean_cost_argmax']:.3f} with arg-max")
 
     # the saved model learns from every labelled row
     final = new_engine()
@@ -451,6 +472,8 @@ def fit(cfg: TrainConfig) -> dict:
         "transitions": matrix.tolist() if decode == "hmm" else None,
         "priors": prior.tolist() if decode == "hmm" else None,
         "adjacency": adjacency,
+        "cost_matrix": None if cost is None else cost.tolist(),  # rows: true class, columns: predicted (classes order)
+        "temperature": temperature,
         # curve -> file of its regressor, for wells that lack the curve entirely
         "imputers": {c: f"impute_{i}.skops" for i, c in enumerate(imputers)},
         "cnn": final.cnn_options if "cnn" in final.parts else None,
@@ -568,8 +591,15 @@ class LogsModel:
         out[frame[ROW].to_numpy()] = proba
         return out
 
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Class indices: least expected cost when the model carries a cost matrix, else the most probable."""
+        if self.config.get("cost_matrix"):
+            calibrated = costs.calibrate(proba, float(self.config.get("temperature") or 1.0))
+            return costs.decide(calibrated, np.asarray(self.config["cost_matrix"], dtype=float))
+        return proba.argmax(1)
+
     def predict(self, data) -> np.ndarray:
-        return np.asarray(self.classes, dtype=object)[self.predict_proba(data).argmax(1)]
+        return np.asarray(self.classes, dtype=object)[self.decide(self.predict_proba(data))]
 
     def evaluate_source(self, data, labels=None, out_dir=None, **options) -> dict:
         raw, frame, source = self._prepared(data)
@@ -595,7 +625,7 @@ class LogsModel:
             raise DataError("no rows with a class the model knows; nothing to score", source)
         mask = known.to_numpy()
         y = np.array([self.classes.index(v) for v in truth[mask].astype(str)])
-        metrics = score(y, proba[mask].argmax(1), self.classes, proba[mask], self.config.get("adjacency"))
+        metrics = score(y, self.decide(proba[mask]), self.classes, proba[mask], self.config.get("adjacency"))
         if unseen:
             metrics["unseen_classes_left_out"] = unseen
         group = _find(raw, self.config.get("group_column")) or self.engine.well
@@ -605,7 +635,11 @@ class LogsModel:
                 sel = (frame[group] == name).to_numpy() & mask
                 yy = np.array([self.classes.index(v) for v in truth[sel].astype(str)])
                 metrics["per_group"][str(name)] = {
-                    "micro_f1": score(yy, proba[sel].argmax(1), self.classes)["micro_f1"], "n_samples": int(sel.sum())}
+                    "micro_f1": score(yy, self.decide(proba[sel]), self.classes)["micro_f1"], "n_samples": int(sel.sum())}
+        if self.config.get("cost_matrix"):
+            wells = frame[group if group in frame.columns else self.engine.well].astype(str).to_numpy()
+            metrics["cost"] = costs.report(y, proba[mask], np.asarray(self.config["cost_matrix"], dtype=float),
+                                           wells[mask], float(self.config.get("temperature") or 1.0))
         if out_dir is not None:
             from .._atomic import atomic_file
 
@@ -622,10 +656,10 @@ class LogsModel:
         proba[frame[ROW].to_numpy()] = self._proba_prepared(frame)
         keep = (_find(raw, self.config.get("well_column"), WELL_NAMES), _find(raw, self.config.get("group_column")),
                 _find(raw, self.config.get("depth_column"), DEPTH_NAMES))
-        return write_table_predictions(raw, keep, self.classes, proba, out)
+        return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba))
 
 
-def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out):
+def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out, decided=None):
     """CSV of one row per input row: the identifying columns ``keep`` (None skipped), ``predicted`` and
     one ``proba_<class>`` column per class, written atomically."""
     from .._atomic import atomic_file
@@ -634,7 +668,7 @@ def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray,
     for name in keep:
         if name is not None and name not in table.columns:
             table[name] = raw[name].to_numpy()
-    table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1)]
+    table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1) if decided is None else decided]
     for i, name in enumerate(classes):
         table[f"proba_{name}"] = proba[:, i]
     with atomic_file(out, newline="") as handle:
