@@ -27,6 +27,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, DataError, ModelError
 from . import decode as hmm
 from . import features as feats
+from . import areas
 from . import costs
 from . import impute
 from . import progress
@@ -346,6 +347,9 @@ def fit(cfg: TrainConfig) -> dict:
     x_all = engine.inputs(frame)  # per-well features: computing them once for every fold leaks nothing across wells
     per_well = train_rows_per_well(extra)
     groups = frame[group].astype(str).to_numpy()
+    if extra.get("cv_group"):  # areas (quadrant, spatial blocks, a header column) instead of wells
+        groups = areas.area_groups(frame, well, str(extra["cv_group"]), int(extra.get("cv_min_wells", areas.MIN_WELLS)),
+                                   int(extra.get("cv_blocks", areas.BLOCKS)), cfg.seed, source)
     wells = frame[well].to_numpy()
 
     def sequence(proba, test_idx, train_idx):
@@ -409,6 +413,9 @@ def fit(cfg: TrainConfig) -> dict:
         progress.stage("random split of the same rows (for comparison)")
         random_proba = run(np.concatenate([scored_rows[tr], extra_train]), scored_rows[va], decoded=False)
         random_f1 = score(y_all[scored_rows[va]], random_proba.argmax(1), classes)["micro_f1"]
+        if cost is not None:
+            held_out["random_split_mean_cost_argmax"] = costs.mean_cost(y_all[scored_rows[va]],
+                                                                        random_proba.argmax(1), cost)
         cv_summary.update({"random_split_micro_f1": random_f1, "grouped_unsmoothed_micro_f1": grouped_plain,
                            "gap_random_minus_grouped": random_f1 - grouped_plain, "smooth": smooth,
                            "decode": decode,
@@ -440,6 +447,8 @@ def fit(cfg: TrainConfig) -> dict:
     temperature = None
     if cost is not None:
         metrics["cost"], temperature = cost_scores(held_out, y_all, groups, cost)
+        if "random_split_mean_cost_argmax" in held_out:
+            metrics["cost"]["random_split_mean_cost_argmax"] = held_out["random_split_mean_cost_argmax"]
         notes.append(f"mean cost on held-out data {metrics['cost']['mean_cost']:.3f} with least-expected-cost "
                      f"decisions, {metrics['cost']['mean_cost_argmax']:.3f} with arg-max")
 
