@@ -37,7 +37,7 @@ MIN_ROWS = 50  # fewer measured rows than this teach a regressor nothing reliabl
 MIN_WELL_SHARE = 1 / 3
 # Rows per well a regressor learns from, evenly spaced along depth: neighbouring samples repeat each other,
 # and 22 North Sea wells (286,000 rows) would otherwise take minutes per curve
-MAX_ROWS_PER_WELL = 1500
+MAX_ROWS_PER_WELL = 500
 
 
 def missing_wells(frame: pd.DataFrame, curve: str, well: str) -> np.ndarray:
