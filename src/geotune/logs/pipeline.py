@@ -31,6 +31,7 @@ from . import areas
 from . import costs
 from . import impute
 from . import progress
+from . import shift
 from .columns import label_names, not_logs
 from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
 
@@ -464,6 +465,8 @@ def fit(cfg: TrainConfig) -> dict:
     final.fit(_take(x_all, rows), y_all[rows], cfg, _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None)
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
     matrix, prior = hmm.transitions(y_all, wells, len(classes))
+    # how far validation groups lay from each other: the yardstick for new wells at prediction
+    shift_reference = shift.reference(frame, spec.curves, well, groups, x_all.get("gbm"))
 
     config = {
         "task": "logs",
@@ -486,6 +489,7 @@ def fit(cfg: TrainConfig) -> dict:
         # curve -> file of its regressor, for wells that lack the curve entirely
         "imputers": {c: f"impute_{i}.skops" for i, c in enumerate(imputers)},
         "cnn": final.cnn_options if "cnn" in final.parts else None,
+        "shift": shift_reference,
         "train": cfg.to_dict(),
     }
     out = Path(cfg.out or "run") / "model"
@@ -580,8 +584,8 @@ class LogsModel:
             frame = impute.apply(frame, spec, imputers, well, depth, source, announce=True)
         return raw, frame, source
 
-    def _proba_prepared(self, frame: pd.DataFrame) -> np.ndarray:
-        proba = self.engine.proba(self.engine.inputs(frame))
+    def _proba_prepared(self, frame: pd.DataFrame, inputs: dict | None = None) -> np.ndarray:
+        proba = self.engine.proba(self.engine.inputs(frame) if inputs is None else inputs)
         wells = frame[self.engine.well].to_numpy()
         decode = self.config.get("decode", "smooth")  # models saved before decoding existed smoothed
         if decode == "hmm":
@@ -623,7 +627,8 @@ class LogsModel:
             label = "__labels__"
         if label is None:
             raise DataError(f"no label column {self.config['label_column']!r} to score against", source)
-        proba = self._proba_prepared(frame)
+        inputs = self.engine.inputs(frame)
+        proba = self._proba_prepared(frame, inputs)
         truth = label_names(frame[label])
         known = truth.notna() & truth.astype(str).isin(self.classes)
         unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist(), key=_class_sort_key)
@@ -649,6 +654,8 @@ class LogsModel:
             wells = frame[group if group in frame.columns else self.engine.well].astype(str).to_numpy()
             metrics["cost"] = costs.report(y, proba[mask], np.asarray(self.config["cost_matrix"], dtype=float),
                                            wells[mask], float(self.config.get("temperature") or 1.0))
+        if self.config.get("shift"):
+            metrics["shift"] = shift.measure(frame, self.engine.well, inputs.get("gbm"), self.config["shift"], source)
         if out_dir is not None:
             from .._atomic import atomic_file
 
@@ -660,15 +667,26 @@ class LogsModel:
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("log predictions are written as .csv", out)
-        raw, frame, _ = self._prepared(input)
+        raw, frame, source = self._prepared(input)
+        inputs = self.engine.inputs(frame)
         proba = np.empty((len(raw), len(self.classes)))
-        proba[frame[ROW].to_numpy()] = self._proba_prepared(frame)
+        order = frame[ROW].to_numpy()
+        proba[order] = self._proba_prepared(frame, inputs)
+        columns = {}
+        if self.config.get("shift"):  # each row carries its well's distance from the training wells
+            report = shift.measure(frame, self.engine.well, inputs.get("gbm"), self.config["shift"], source)
+            names = frame[self.engine.well].astype(str).to_numpy()
+            for key, column in (("feature_distance", "shift_feature_distance"),
+                                ("beyond_validation", "shift_beyond_validation")):
+                values = np.empty(len(raw), dtype=object)
+                values[order] = [report[n].get(key) for n in names]
+                columns[column] = values
         keep = (_find(raw, self.config.get("well_column"), WELL_NAMES), _find(raw, self.config.get("group_column")),
                 _find(raw, self.config.get("depth_column"), DEPTH_NAMES))
-        return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba))
+        return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba), columns)
 
 
-def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out, decided=None):
+def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out, decided=None, columns=None):
     """CSV of one row per input row: the identifying columns ``keep`` (None skipped), ``predicted`` and
     one ``proba_<class>`` column per class, written atomically."""
     from .._atomic import atomic_file
@@ -680,6 +698,8 @@ def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray,
     table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1) if decided is None else decided]
     for i, name in enumerate(classes):
         table[f"proba_{name}"] = proba[:, i]
+    for name, values in (columns or {}).items():
+        table[name] = values
     with atomic_file(out, newline="") as handle:
         table.to_csv(handle, index=False, float_format="%.5g")
     return out
