@@ -9,7 +9,9 @@ table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclu
 training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
 ``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on),
 ``impute`` (estimate curves missing from whole wells, default on), ``gbm_params`` / ``forest_params``,
-``well_column`` (when --group-by is not the well), ``refit``.
+``well_column`` (when --group-by is not the well), ``refit`` (false: held-out scores only, no saved model),
+``max_rows_per_well`` (labelled rows per well the trees learn from, default 1000), ``cost_matrix`` /
+``cost_classes`` (costs.py), ``cv_group`` / ``cv_min_wells`` / ``cv_blocks`` (areas.py).
 """
 
 from __future__ import annotations
@@ -242,7 +244,7 @@ def _class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 # Labelled rows per well the trees learn from, evenly spaced along depth. Samples 0.15 m apart repeat each
 # other; 22 North Sea wells (197,000 labelled rows) would otherwise need far more than 10 minutes on two
 # cores. SEG 2016 wells (under 1,000 rows) are untouched. ``extra: {max_rows_per_well: 0}`` uses every row.
-MAX_ROWS_PER_WELL = 2500
+MAX_ROWS_PER_WELL = 1000
 
 
 def train_rows_per_well(extra: dict) -> int | None:
@@ -452,6 +454,10 @@ def fit(cfg: TrainConfig) -> dict:
             metrics["cost"]["random_split_mean_cost_argmax"] = held_out["random_split_mean_cost_argmax"]
         notes.append(f"mean cost on held-out data {metrics['cost']['mean_cost']:.3f} with least-expected-cost "
                      f"decisions, {metrics['cost']['mean_cost_argmax']:.3f} with arg-max")
+
+    if extra.get("refit", True) is False:  # benchmarks: held-out scores only, no saved model
+        summary.update({"metrics": metrics, "note": "; ".join(notes + ["refit: false, no model saved"])})
+        return summary
 
     # the saved model learns from every labelled row
     final = new_engine()
