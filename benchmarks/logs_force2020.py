@@ -12,8 +12,8 @@ per held-out group and pooled, for
   (trees + HMM decoding), with the penalty matrix as `cost_matrix`, so that the same run also scores the
   least-expected-cost decisions against its arg-max ones;
 - the baseline: scikit-learn's HistGradientBoostingClassifier with default settings on the raw curves plus
-  depth (every numeric column but the label, its confidence and the map coordinates), trained on every
-  labelled row of the training wells.
+  depth (every numeric column but the label, its confidence and the map coordinates; a column no training
+  row measures is dropped for that fold), trained on every labelled row of the training wells.
 
 Both sides read the same table, in one process. Writes benchmarks/results/logs_force2020.json and .md.
 """
@@ -88,8 +88,11 @@ def baseline_run(table, groups: np.ndarray, curves: list[str], y: np.ndarray, ma
         for name in dict.fromkeys(groups[labelled]):
             test = labelled[groups[labelled] == name]
             train = labelled[groups[labelled] != name]
-            model = HistGradientBoostingClassifier(random_state=seed).fit(x[train], y[train])
-            pred = model.classes_[model.predict_proba(x[test]).argmax(1)]
+            # a curve no training well measures (DCAL when quadrant 25 is held out) breaks scikit-learn's
+            # binning: left out, as any user of the plain model would have to
+            cols = np.isfinite(x[train]).any(axis=0)
+            model = HistGradientBoostingClassifier(random_state=seed).fit(x[train][:, cols], y[train])
+            pred = model.classes_[model.predict_proba(x[test][:, cols]).argmax(1)]
             per_group[str(name)] = {"accuracy": float(np.mean(pred == y[test])),
                                     "penalty_score": penalty(y[test], pred, matrix), "n_samples": int(len(test))}
             pooled_true.append(y[test]), pooled_pred.append(pred)

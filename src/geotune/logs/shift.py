@@ -28,16 +28,16 @@ def _summaries(frame: pd.DataFrame, curves: list[str], well: str, x: np.ndarray 
     present = [c for c in curves if c in frame.columns]
     medians = frame[present].groupby(wells, sort=False).median().reindex(columns=curves)
     means = None
-    if x is not None:
+    if x is not None:  # one well at a time: no copy of the whole feature table
+        import warnings
+
         codes, names = pd.factorize(wells)
-        sums = np.zeros((len(names), x.shape[1]))
-        counts = np.zeros((len(names), x.shape[1]))
-        finite = np.isfinite(x)
-        np.add.at(sums, codes, np.where(finite, x, 0.0))
-        np.add.at(counts, codes, finite)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = pd.DataFrame(sums / counts, index=names)
-        means = means.reindex(medians.index)
+        rows = np.zeros((len(names), x.shape[1]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a feature a well never measures: NaN, as meant
+            for k in range(len(names)):
+                rows[k] = np.nanmean(x[codes == k], axis=0)
+        means = pd.DataFrame(rows, index=names).reindex(medians.index)
     return medians, means
 
 
