@@ -49,8 +49,12 @@ def _curve_scale(medians: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _feature_scale(means: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    center = np.nanmean(means.to_numpy(), axis=0)
-    spread = np.nanstd(means.to_numpy(), axis=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature no well measures: NaN, left out below
+        center = np.nanmean(means.to_numpy(), axis=0)
+        spread = np.nanstd(means.to_numpy(), axis=0)
     return center, np.where(np.isfinite(spread) & (spread > 1e-9), spread, np.nan)
 
 
