@@ -18,6 +18,10 @@ from typing import Callable
 
 import numpy as np
 
+# each case checks that an error is one line on stderr: the logs task's progress lines (reading wells,
+# folds) would be more lines, so they are off for the catalogue
+os.environ.setdefault("GEOTUNE_PROGRESS", "0")
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
 SHARED = Path(os.environ.get("GEOTUNE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -248,6 +252,31 @@ def empty_las(d):
     return _logs("{d}/empty.las")
 
 
+def bad_gzip_las(d):
+    (d / "wells").mkdir()
+    (d / "wells" / "w1.las.gz").write_bytes(b"~Version\n VERS. 2.0:\n")  # named .gz, not compressed
+    return _logs("{d}/wells")
+
+
+def zip_without_las(d):
+    import zipfile
+
+    with zipfile.ZipFile(d / "wells.zip", "w") as archive:
+        archive.writestr("README.txt", "logs to follow")
+    return _logs("{d}/wells.zip")
+
+
+def unlabelled_wells(d):
+    from geotune.logs.synthetic import make_wells, write_las
+
+    (d / "wells").mkdir()
+    table = make_wells(2, 30, seed=1, missing_pe_wells=0)
+    table["FACIES"] = np.nan  # the label curve is there, null over every interval
+    for name, rows in table.drop(columns="Facies").groupby("Well Name"):
+        write_las(rows, d / "wells" / f"{name}.las")
+    return _logs("{d}/wells")
+
+
 def _tif(path: Path, crs: str, cell: float = 1000.0) -> None:
     import rasterio
     from rasterio.transform import from_origin
@@ -377,6 +406,12 @@ CASES: list[Case] = [
          shared_las("3.0/Curve-Param Error #1 (MS).LAS"), DATA, "cannot read the curve data",
          "Curve-Param Error #1 (MS).LAS", LAS / "3.0" / "Curve-Param Error #1 (MS).LAS"),
     Case("las-empty", "a 0-byte .las file", empty_las, DATA, "file is empty", "empty.las"),
+    Case("las-gz-not-gzip", "a folder holding w1.las.gz that is plain text, not gzip", bad_gzip_las, DATA,
+         "not a readable gzip file", "w1.las.gz"),
+    Case("las-zip-no-las", "a .zip holding no .las or .las.gz file", zip_without_las, DATA,
+         r"zip archive holds no \.las or \.las\.gz files", "wells.zip"),
+    Case("las-labels-all-null", "LAS wells whose label curve is null everywhere", unlabelled_wells, DATA,
+         "label column 'FACIES' holds fewer than two classes", "wells"),
     Case("geotiff-other-crs", "two evidence GeoTIFFs, EPSG:28354 and EPSG:4326", other_crs, DATA,
          "is in CRS EPSG:4326, but .*geology.tif is in EPSG:28354", "magnetics.tif"),
     Case("geotiff-other-grid", "two GeoTIFFs on one CRS, 1000 m and 500 m cells, no --resample", other_grid, DATA,

@@ -137,5 +137,5 @@ def test_csv_sentinels_and_bad_tables(tmp_path):
     (tmp_path / "x.segy").write_text("x")
     with pytest.raises(DataError, match="unknown log format"):
         read_logs(tmp_path / "x.segy")
-    with pytest.raises(DataError, match="no .las files"):
+    with pytest.raises(DataError, match="holds no .las"):
         read_logs(tmp_path)

@@ -56,6 +56,15 @@ class FeatureSpec:
         out += list(self.categorical)
         return out
 
+    def curve_width(self) -> int:
+        """Feature columns per curve (its block in ``names()``)."""
+        return 3 + (2 if self.normalise else 0) + 2 * len(self.windows) + 2 * len(self.shifts)
+
+    def curve_columns(self, curve: str) -> slice:
+        """Where ``curve``'s block of features sits in ``names()``."""
+        start = self.curves.index(curve) * self.curve_width()
+        return slice(start, start + self.curve_width())
+
     def categorical_mask(self) -> np.ndarray:
         names = self.names()
         return np.array([name in self.categorical for name in names])

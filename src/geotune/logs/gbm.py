@@ -42,12 +42,37 @@ def make_model(seed: int = 42, categorical_mask: np.ndarray | None = None, **par
     return HistGradientBoostingClassifier(**defaults)
 
 
+def measured_columns(x: np.ndarray) -> np.ndarray:
+    """Columns holding at least one value. scikit-learn's binning fails on a column that is missing in every
+    training row (a curve only the held-out wells measure), and such a column teaches nothing anyway."""
+    return np.isfinite(x).any(axis=0)
+
+
+def fit_measured(model, x: np.ndarray, y: np.ndarray, **fit_params):
+    """``model.fit`` on the measured columns only; the column mask travels with the model (an array attribute,
+    saved by skops) and ``columns_of`` applies it at prediction."""
+    mask = measured_columns(x)
+    if mask.all():
+        return model.fit(x, y, **fit_params)
+    categorical = model.get_params().get("categorical_features")
+    if isinstance(categorical, np.ndarray) and categorical.dtype == bool:
+        model.set_params(categorical_features=categorical[mask] if categorical[mask].any() else None)
+    model.fit(x[:, mask], y, **fit_params)
+    model.geotune_columns_ = mask
+    return model
+
+
+def columns_of(model, x: np.ndarray) -> np.ndarray:
+    mask = getattr(model, "geotune_columns_", None)
+    return x if mask is None else x[:, mask]
+
+
 def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray | None = None,
         categorical_mask: np.ndarray | None = None, n_threads: int | None = None, **params):
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads(n_threads), user_api=None):
-        return make_model(seed, categorical_mask, **params).fit(x, y, sample_weight=sample_weight)
+        return fit_measured(make_model(seed, categorical_mask, **params), x, y, sample_weight=sample_weight)
 
 
 def predict_proba(model, x: np.ndarray, n_classes: int, n_threads: int | None = None) -> np.ndarray:
@@ -56,7 +81,7 @@ def predict_proba(model, x: np.ndarray, n_classes: int, n_threads: int | None = 
 
     proba = np.zeros((len(x), n_classes), dtype=float)
     with threadpool_limits(limits=threads(n_threads), user_api=None):
-        proba[:, model.classes_.astype(int)] = model.predict_proba(x)
+        proba[:, model.classes_.astype(int)] = model.predict_proba(columns_of(model, x))
     return proba
 
 

@@ -43,6 +43,9 @@ NULL_SENTINELS = (-999.25, -999.0, -9999.0, -9999.25, -99999.0)
 FEET_UNITS = {"F", "FT", "FEET", "FOOT", "'"}
 METRE_UNITS = {"M", "METER", "METRE", "METERS", "METRES"}
 LAS_SUFFIXES = {".las"}
+COMPRESSED_SUFFIXES = {".gz"}  # name.las.gz: one gzip-compressed LAS file
+ARCHIVE_SUFFIXES = {".zip"}  # a zip of LAS files (sub-folders allowed)
+MAX_UNPACKED_BYTES = 2 * 1024 ** 3  # a compressed well larger than this unpacked is refused, not read
 TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq"}
 
 
@@ -125,32 +128,101 @@ def apply_aliases(frame: pd.DataFrame, aliases: Mapping[str, list[str]] | None =
 
 # ---------------------------------------------------------------- readers
 
+def is_las_name(name: str) -> bool:
+    """``x.las``, ``x.LAS`` or ``x.las.gz``."""
+    lower = name.lower()
+    return lower.endswith(".las") or lower.endswith(".las.gz")
+
+
 def read_logs(path: str | os.PathLike, aliases: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
-    """A LAS file, a folder of LAS files (searched recursively), or a CSV/Parquet table."""
+    """A LAS file (``.las`` or ``.las.gz``), a ``.zip`` of LAS files, a folder of them (searched recursively,
+    zips included), or a CSV/Parquet table."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LAS_SUFFIXES)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and (is_las_name(p.name) or
+                                                                   p.suffix.lower() in ARCHIVE_SUFFIXES))
         if not files:
-            raise DataError("folder holds no .las files", path)
-        frames = [read_las(file, aliases) for file in files]
-        seen: dict[str, int] = {}
-        for frame, file in zip(frames, files):  # two files naming the same well stay two wells
-            name = frame[WELL].iloc[0]
-            if name in seen:
-                frame[WELL] = f"{name} ({file.stem})"
-                warn(f"well name {name!r} is also used by another file; this one is called {frame[WELL].iloc[0]!r}",
-                     file)
-            seen[name] = 1
-        return pd.concat(frames, ignore_index=True, sort=False)
+            raise DataError("folder holds no .las, .las.gz or .zip files", path)
+        sources = [source for file in files for source in _sources(file)]
+        return _read_wells(sources, aliases, path)
     if not path.exists():
         raise DataError("no such file or folder", path)
     suffix = path.suffix.lower()
-    if suffix in LAS_SUFFIXES:
+    if suffix in ARCHIVE_SUFFIXES:
+        return _read_wells(list(_sources(path)), aliases, path)
+    if is_las_name(path.name):
         return read_las(path, aliases)
     if suffix in TABLE_SUFFIXES:
         return read_table(path)
-    raise DataError(f"unknown log format {suffix!r}: give a .las file, a folder of them, or a .csv/.parquet table",
-                    path)
+    raise DataError(f"unknown log format {suffix!r}: give a .las or .las.gz file, a .zip or folder of them, "
+                    "or a .csv/.parquet table", path)
+
+
+def _sources(file: Path) -> list[tuple[Path, object]]:
+    """(name shown to the user, what to read) for each LAS file in ``file``: itself, or a zip's members."""
+    if file.suffix.lower() not in ARCHIVE_SUFFIXES:
+        return [(file, file)]
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(file)
+        members = [m for m in archive.infolist() if not m.is_dir() and is_las_name(m.filename)
+                   and not Path(m.filename).name.startswith(".")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"cannot open as a zip archive ({exc})", file) from exc
+    if not members:
+        raise DataError("zip archive holds no .las or .las.gz files", file)
+    return [(file / m.filename, (archive, m)) for m in sorted(members, key=lambda m: m.filename)]
+
+
+def _read_wells(sources: list[tuple[Path, object]], aliases, where: Path) -> pd.DataFrame:
+    from . import progress
+
+    frames = []
+    for i, (name, source) in enumerate(sources, 1):
+        progress.stage(f"reading wells ({name.name})", i, len(sources))
+        frames.append(_read_las_bytes(_payload(name, source), name, aliases))
+    seen: dict[str, int] = {}
+    for frame, (file, _) in zip(frames, sources):  # two files naming the same well stay two wells
+        well = frame[WELL].iloc[0]
+        if well in seen:
+            frame[WELL] = f"{well} ({_stem(file)})"
+            warn(f"well name {well!r} is also used by another file; this one is called {frame[WELL].iloc[0]!r}",
+                 file)
+        seen[well] = 1
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    return name[: -len(".las.gz")] if name.lower().endswith(".las.gz") else Path(name).stem
+
+
+def _payload(name: Path, source) -> bytes:
+    """The bytes of one LAS file: read from disk or a zip member, gunzipped when named ``.gz``."""
+    import gzip
+    import io
+    import zipfile
+
+    try:
+        if isinstance(source, tuple):
+            archive, member = source
+            if member.file_size > MAX_UNPACKED_BYTES:
+                raise DataError(f"zip member is {member.file_size / 1e9:.1f} GB unpacked; refusing to read it", name)
+            raw = archive.read(member)
+        else:
+            raw = Path(source).read_bytes()
+    except (OSError, zipfile.BadZipFile, RuntimeError) as exc:  # RuntimeError: encrypted zip member
+        raise DataError(f"cannot read ({exc})", name) from exc
+    if name.name.lower().endswith(".gz"):
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
+                raw = handle.read(MAX_UNPACKED_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"not a readable gzip file ({exc})", name) from exc
+        if len(raw) > MAX_UNPACKED_BYTES:
+            raise DataError("unpacks to more than 2 GB; refusing to read it", name)
+    return raw
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -184,14 +256,14 @@ def replace_sentinels(frame: pd.DataFrame, path=None) -> pd.DataFrame:
     return frame
 
 
-def _lasio_read(path: Path):
+def _lasio_read(raw: bytes, path: Path):
     """lasio with the retries that rescue real files: another encoding, header errors skipped,
     the pure-Python engine. Returns (las, what was done)."""
+    import io
     import logging
 
     import lasio
 
-    raw = path.read_bytes()
     if not raw.strip():
         raise DataError("file is empty", path)
     attempts: list[tuple[dict, str]] = [({}, "")]
@@ -206,10 +278,13 @@ def _lasio_read(path: Path):
     lasio_logger.setLevel(logging.ERROR)  # lasio's informational chatter is not the user's problem
     try:
         for options, note in attempts:
+            options = dict(options)
+            # text handed over in memory (works for gzip and zip members too; lasio never treats it as a URL)
+            text = io.StringIO(raw.decode(options.pop("encoding", "utf-8"), errors="replace"), newline=None)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    return lasio.read(str(path), **options), note
+                    return lasio.read(text, **options), note
             except Exception as exc:  # noqa: BLE001 - lasio raises many kinds for bad files
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
     finally:
@@ -221,11 +296,16 @@ def _lasio_read(path: Path):
 
 
 def read_las(path: str | os.PathLike, aliases: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
-    """One LAS file -> table with WELL, DEPTH (increasing) and its curves under canonical names."""
+    """One LAS file (``.las`` or ``.las.gz``) -> table with WELL, DEPTH (increasing) and its curves under
+    canonical names."""
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path)
-    las, note = _lasio_read(path)
+    return _read_las_bytes(_payload(path, path), path, aliases)
+
+
+def _read_las_bytes(raw: bytes, path: Path, aliases: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+    las, note = _lasio_read(raw, path)
     if note:
         warn(f"lasio could not read it as is; {note}", path)
     try:
@@ -308,7 +388,7 @@ def _well_name(las, path: Path) -> str:
             continue
         if value:
             return value
-    return path.stem
+    return _stem(path)
 
 
 def order_by_depth(frame: pd.DataFrame, well: str, depth: str, path=None, sort: bool = False) -> pd.DataFrame:

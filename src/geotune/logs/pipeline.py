@@ -9,7 +9,9 @@ table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclu
 training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
 ``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on),
 ``impute`` (estimate curves missing from whole wells, default on), ``gbm_params`` / ``forest_params``,
-``well_column`` (when --group-by is not the well), ``refit``.
+``well_column`` (when --group-by is not the well), ``refit`` (false: held-out scores only, no saved model),
+``max_rows_per_well`` (labelled rows per well the trees learn from, default 1000), ``cost_matrix`` /
+``cost_classes`` (costs.py), ``cv_group`` / ``cv_min_wells`` / ``cv_blocks`` (areas.py).
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ from ..config import TrainConfig
 from ..errors import ConfigError, DataError, ModelError
 from . import decode as hmm
 from . import features as feats
+from . import areas
+from . import costs
 from . import impute
-from .las import DEPTH, WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
+from . import progress
+from . import shift
+from .columns import label_names, not_logs
+from .las import WELL, apply_aliases, load_aliases, order_by_depth, read_logs, warn
 
 ROW = "_geotune_row"
 # Default smoothing along depth, in samples: beds thinner than ~5 samples are rare in cored facies, and a
@@ -244,6 +251,46 @@ def _class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- training
 
+# Labelled rows per well the trees learn from, evenly spaced along depth. Samples 0.15 m apart repeat each
+# other; 22 North Sea wells (197,000 labelled rows) would otherwise need far more than 10 minutes on two
+# cores. SEG 2016 wells (under 1,000 rows) are untouched. ``extra: {max_rows_per_well: 0}`` uses every row.
+MAX_ROWS_PER_WELL = 1000
+
+
+def train_rows_per_well(extra: dict) -> int | None:
+    value = extra.get("max_rows_per_well", MAX_ROWS_PER_WELL)
+    if value is None or int(value) <= 0:
+        return None
+    return int(value)
+
+
+def cost_scores(held_out: dict, y_all: np.ndarray, groups: np.ndarray, cost: np.ndarray) -> tuple[dict, float]:
+    """Cost of the held-out decisions, pooled and per group, with the temperature fitted on the same
+    held-out probabilities (one scalar; it is what the saved model decides with)."""
+    rows = np.concatenate(held_out["rows"])
+    proba = np.concatenate(held_out["proba"]).astype(float)
+    temperature = costs.fit_temperature(proba, y_all[rows])
+    return costs.report(y_all[rows], proba, cost, groups[rows], temperature), temperature
+
+
+def estimate_missing_curves(frame, spec, curves, well, depth, train_idx, seed, x_all: dict, models=False):
+    """Curves missing from whole wells, estimated by regressors learned from ``train_idx`` (every training row,
+    labelled or not); returns the filled frame, the feature tables with the estimated blocks rebuilt, and
+    (``models``) the fitted regressors."""
+    imputers = {}
+    if curves:
+        x = x_all.get("gbm")  # the tree features hold every curve's block: regressors reuse them
+        imputers = {c: impute.fit(frame, spec, c, well, depth, train_idx, seed, x=x) for c in curves}
+        imputers = {c: m for c, m in imputers.items() if m is not None}
+    if not imputers:
+        return (frame, x_all, imputers) if models else (frame, x_all)
+    filled = impute.apply(frame, spec, imputers, well, depth, x=x_all.get("gbm"))
+    x_fold = dict(x_all)
+    if "gbm" in x_all:
+        x_fold["gbm"] = impute.refresh_features(x_all["gbm"], filled, frame, spec, list(imputers), well, depth)
+    return (filled, x_fold, imputers) if models else (filled, x_fold)
+
+
 def fit(cfg: TrainConfig) -> dict:
     from .options import check_engine_options
 
@@ -285,6 +332,7 @@ def fit(cfg: TrainConfig) -> dict:
     protected = {label} | ({group} if group else set())
     frame, well, depth = _prepare(raw, well, depth, aliases, protected, source)
     group = group or well
+    frame[label] = label_names(frame[label])
     labelled = frame[label].notna()
     if not labelled.all():
         warn(f"{int((~labelled).sum())} rows without a label used for features only, not for training", source)
@@ -292,22 +340,32 @@ def fit(cfg: TrainConfig) -> dict:
     if len(classes) < 2:
         raise DataError(f"label column {label!r} holds fewer than two classes", source)
     y_all = np.full(len(frame), -1)
-    y_all[labelled.to_numpy()] = [classes.index(v) for v in frame.loc[labelled, label].astype(str)]
+    index_of = {name: i for i, name in enumerate(classes)}
+    y_all[labelled.to_numpy()] = frame.loc[labelled, label].astype(str).map(index_of).to_numpy()
 
     exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(extra.get("exclude", []))
+    if extra.get("features") is None:
+        exclude |= not_logs(frame.drop(columns=list(exclude & set(frame.columns))), label, source)
     spec = feats.infer_spec(frame, exclude, well, depth, extra.get("windows"), extra.get("shifts"),
                             extra.get("features"), normalise=extra.get("normalise", True))
     # curves missing from whole wells are estimated from the other logs (per fold, from training wells only)
     impute_curves = impute.curves_to_impute(frame, spec, well) if extra.get("impute", True) else []
     adjacency = _load_adjacency(extra.get("adjacency"), classes)
+    cost = costs.load(extra["cost_matrix"], classes, extra.get("cost_classes")) if extra.get("cost_matrix") else None
+    held_out = {}  # rows scored on held-out data, their probabilities and groups: for calibration and costs
     cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
 
     def new_engine():
         return _Engine(spec, cfg.model_type, well, depth, len(classes), dict(cnn_options))
 
     engine = new_engine()
+    progress.stage(f"features of {frame[well].nunique()} wells ({len(frame)} samples, {len(spec.names())} features)")
     x_all = engine.inputs(frame)  # per-well features: computing them once for every fold leaks nothing across wells
+    per_well = train_rows_per_well(extra)
     groups = frame[group].astype(str).to_numpy()
+    if extra.get("cv_group"):  # areas (quadrant, spatial blocks, a header column) instead of wells
+        groups = areas.area_groups(frame, well, str(extra["cv_group"]), int(extra.get("cv_min_wells", areas.MIN_WELLS)),
+                                   int(extra.get("cv_blocks", areas.BLOCKS)), cfg.seed, source)
     wells = frame[well].to_numpy()
 
     def sequence(proba, test_idx, train_idx):
@@ -328,18 +386,16 @@ def fit(cfg: TrainConfig) -> dict:
         """Fit on ``train_idx``, predict ``test_idx``. ``main``: the one validated fit on the engine's full
         trainer (checkpoints in the run folder, --patience on the held-out rows, which are all labelled)."""
         e = new_engine()
-        source_frame = frame
-        if impute_curves:  # regressors learn the curve from every training row, labelled or not
-            imputers = {c: impute.fit(frame, spec, c, well, depth, train_idx, cfg.seed) for c in impute_curves}
-            source_frame = impute.apply(frame, spec, imputers, well, depth)
-        train_idx = train_idx[y_all[train_idx] >= 0]
+        source_frame, x_fold = estimate_missing_curves(frame, spec, impute_curves, well, depth, train_idx, cfg.seed,
+                                                       x_all)
+        train_idx = impute.thin_rows(train_idx[y_all[train_idx] >= 0], wells, per_well)
         if "cnn" in e.parts:  # standardise with the training wells only
             from . import cnn
 
             _, mean, std = cnn.channels(source_frame.iloc[train_idx], spec, well, depth)
             e.cnn_options.update(mean=list(map(float, mean)), std=list(map(float, std)))
         # the shared features serve unless this fold changed the curves or the CNN's standardisation
-        x = e.inputs(source_frame) if impute_curves or "cnn" in e.parts else x_all
+        x = e.inputs(source_frame) if "cnn" in e.parts else x_fold
         weights = _class_weights(y_all[train_idx], len(classes)) if cfg.class_weights else None
         val = (_take(x, test_idx), y_all[test_idx]) if main else None
         e.fit(_take(x, train_idx), y_all[train_idx], cfg, weights, run_dir=run_dir if main else None, val=val)
@@ -359,15 +415,20 @@ def fit(cfg: TrainConfig) -> dict:
         from ..evaluate.metrics import summarise_folds
 
         per_group, oof, unsmoothed = {}, np.full(len(frame), -1), []
-        for name, train_idx, test_idx in leave_one_group_out(groups):
-            if name in score_exclude:
-                continue
+        # a group whose labels are all null (an unlabelled well) has nothing to score: no fold of its own
+        folds = [fold for fold in leave_one_group_out(groups)
+                 if fold[0] not in score_exclude and (y_all[fold[2]] >= 0).any()]
+        for i, (name, train_idx, test_idx) in enumerate(folds, 1):
+            progress.stage(f"fold {i}/{len(folds)}: holding out {name}")
             raw_proba = run(train_idx, test_idx, decoded=False)
             proba = sequence(raw_proba, test_idx, train_idx[y_all[train_idx] >= 0])
             scored = y_all[test_idx] >= 0
             oof[test_idx] = proba.argmax(1)
+            held_out.setdefault("rows", []).append(test_idx[scored])
+            held_out.setdefault("proba", []).append(proba[scored].astype(np.float32))
             per_group[name] = score(y_all[test_idx][scored], proba.argmax(1)[scored], classes, adjacency=adjacency)
             unsmoothed.append(score(y_all[test_idx][scored], raw_proba.argmax(1)[scored], classes)["micro_f1"])
+            progress.stage(f"fold {i}/{len(folds)}: {name} accuracy {per_group[name]['accuracy']:.3f}")
         cv_summary = summarise_folds(per_group, "micro_f1")
         grouped_plain = float(np.mean(unsmoothed))
         # the same model on a random split of the same rows: how much a random split flatters it
@@ -376,8 +437,12 @@ def fit(cfg: TrainConfig) -> dict:
         extra_train = np.flatnonzero((y_all >= 0) & np.isin(groups, list(score_exclude)))
         # scattered rows are not stretches of well: no decoding here, and none in the grouped score it is set
         # against either (the grouped score with decoding is the headline)
+        progress.stage("random split of the same rows (for comparison)")
         random_proba = run(np.concatenate([scored_rows[tr], extra_train]), scored_rows[va], decoded=False)
         random_f1 = score(y_all[scored_rows[va]], random_proba.argmax(1), classes)["micro_f1"]
+        if cost is not None:
+            held_out["random_split_mean_cost_argmax"] = costs.mean_cost(y_all[scored_rows[va]],
+                                                                        random_proba.argmax(1), cost)
         cv_summary.update({"random_split_micro_f1": random_f1, "grouped_unsmoothed_micro_f1": grouped_plain,
                            "gap_random_minus_grouped": random_f1 - grouped_plain, "smooth": smooth,
                            "decode": decode,
@@ -397,10 +462,13 @@ def fit(cfg: TrainConfig) -> dict:
         from ..data.splits import train_val_split
 
         rows = np.flatnonzero(y_all >= 0)
-        use_groups = groups[rows] if cfg.group_by and len(np.unique(groups[rows])) >= 2 else None
+        # whole wells held out whenever there are several: a random split of depth samples flatters the model
+        use_groups = groups[rows] if len(np.unique(groups[rows])) >= 2 else None
         tr, va = train_val_split(y_all[rows], cfg.val_split, cfg.seed, use_groups)
+        progress.stage("validation fit" + (" (held-out wells)" if use_groups is not None else " (random rows)"))
         proba = run(rows[tr], rows[va], decoded=use_groups is not None, main=True)  # whole wells only
         metrics = score(y_all[rows[va]], proba.argmax(1), classes, proba, adjacency)
+        held_out = {"rows": [rows[va]], "proba": [proba]}
         metrics["evaluation"] = "grouped validation split" if use_groups is not None else "random validation split"
 
     if cfg.cv == "logo" and cfg.patience and "cnn" in engine.parts:
@@ -412,14 +480,27 @@ def fit(cfg: TrainConfig) -> dict:
         run(rows[tr], rows[va], decoded=False, main=True)
         notes.append(f"--patience: the CNN's validation loss stopped improving after {main_fit['epochs']} epochs")
 
+    temperature = None
+    if cost is not None:
+        metrics["cost"], temperature = cost_scores(held_out, y_all, groups, cost)
+        if "random_split_mean_cost_argmax" in held_out:
+            metrics["cost"]["random_split_mean_cost_argmax"] = held_out["random_split_mean_cost_argmax"]
+        notes.append(f"mean cost on held-out data {metrics['cost']['mean_cost']:.3f} with least-expected-cost "
+                     f"decisions, {metrics['cost']['mean_cost_argmax']:.3f} with arg-max")
+
+    if extra.get("refit", True) is False:  # benchmarks: held-out scores only, no saved model
+        summary.update({"metrics": metrics, "note": "; ".join(notes + ["refit: false, no model saved"])})
+        return summary
+
     # the saved model learns from every labelled row (the CNN for as many epochs as the validated fit ran)
     final = new_engine()
     final.cnn_options = dict(engine.cnn_options)  # CNN: standardised with every training well
-    rows = np.flatnonzero(y_all >= 0)
-    imputers = {c: impute.fit(frame, spec, c, well, depth, np.arange(len(frame)), cfg.seed) for c in impute_curves}
-    imputers = {c: m for c, m in imputers.items() if m is not None}
+    progress.stage("final fit on every labelled row")
+    rows = impute.thin_rows(np.flatnonzero(y_all >= 0), wells, per_well)
+    filled, x_filled, imputers = estimate_missing_curves(frame, spec, impute_curves, well, depth,
+                                                         np.arange(len(frame)), cfg.seed, x_all, models=True)
     if imputers:
-        x_all = final.inputs(impute.apply(frame, spec, imputers, well, depth))
+        x_all = final.inputs(filled) if "cnn" in final.parts else x_filled
     final.fit(_take(x_all, rows), y_all[rows], cfg,
               _class_weights(y_all[rows], len(classes)) if cfg.class_weights else None,
               run_dir=run_dir / "refit", epochs=main_fit.get("epochs") if cfg.patience else None)
@@ -432,6 +513,8 @@ def fit(cfg: TrainConfig) -> dict:
                     "rank": final.trainer.global_rank}
     notes.append("the saved model was refitted on all labelled rows; metrics are from held-out data")
     matrix, prior = hmm.transitions(y_all, wells, len(classes))
+    # how far validation groups lay from each other: the yardstick for new wells at prediction
+    shift_reference = shift.reference(frame, spec.curves, well, groups, x_all.get("gbm"))
 
     config = {
         "task": "logs",
@@ -449,9 +532,12 @@ def fit(cfg: TrainConfig) -> dict:
         "transitions": matrix.tolist() if decode == "hmm" else None,
         "priors": prior.tolist() if decode == "hmm" else None,
         "adjacency": adjacency,
+        "cost_matrix": None if cost is None else cost.tolist(),  # rows: true class, columns: predicted (classes order)
+        "temperature": temperature,
         # curve -> file of its regressor, for wells that lack the curve entirely
         "imputers": {c: f"impute_{i}.skops" for i, c in enumerate(imputers)},
         "cnn": final.cnn_options if "cnn" in final.parts else None,
+        "shift": shift_reference,
         "train": cfg.to_dict(),
     }
     out = run_dir / "model"
@@ -469,6 +555,7 @@ def fit(cfg: TrainConfig) -> dict:
     if "cnn" in final.parts:
         tensors = dict(final.model["cnn"].state_dict())
     modeldir.save(out, config, tensors=tensors, metrics=metrics, files=files)
+    progress.stage(f"saved {out}")
     summary.update({"model_dir": str(out), "metrics": metrics, "note": "; ".join(notes)})
     return summary
 
@@ -546,8 +633,8 @@ class LogsModel:
             frame = impute.apply(frame, spec, imputers, well, depth, source, announce=True)
         return raw, frame, source
 
-    def _proba_prepared(self, frame: pd.DataFrame) -> np.ndarray:
-        proba = self.engine.proba(self.engine.inputs(frame))
+    def _proba_prepared(self, frame: pd.DataFrame, inputs: dict | None = None) -> np.ndarray:
+        proba = self.engine.proba(self.engine.inputs(frame) if inputs is None else inputs)
         wells = frame[self.engine.well].to_numpy()
         decode = self.config.get("decode", "smooth")  # models saved before decoding existed smoothed
         if decode == "hmm":
@@ -566,8 +653,15 @@ class LogsModel:
         out[frame[ROW].to_numpy()] = proba
         return out
 
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Class indices: least expected cost when the model carries a cost matrix, else the most probable."""
+        if self.config.get("cost_matrix"):
+            calibrated = costs.calibrate(proba, float(self.config.get("temperature") or 1.0))
+            return costs.decide(calibrated, np.asarray(self.config["cost_matrix"], dtype=float))
+        return proba.argmax(1)
+
     def predict(self, data) -> np.ndarray:
-        return np.asarray(self.classes, dtype=object)[self.predict_proba(data).argmax(1)]
+        return np.asarray(self.classes, dtype=object)[self.decide(self.predict_proba(data))]
 
     def evaluate_source(self, data, labels=None, out_dir=None, **options) -> dict:
         raw, frame, source = self._prepared(data)
@@ -582,8 +676,9 @@ class LogsModel:
             label = "__labels__"
         if label is None:
             raise DataError(f"no label column {self.config['label_column']!r} to score against", source)
-        proba = self._proba_prepared(frame)
-        truth = frame[label]
+        inputs = self.engine.inputs(frame)
+        proba = self._proba_prepared(frame, inputs)
+        truth = label_names(frame[label])
         known = truth.notna() & truth.astype(str).isin(self.classes)
         unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist(), key=_class_sort_key)
         if unseen:
@@ -593,7 +688,7 @@ class LogsModel:
             raise DataError("no rows with a class the model knows; nothing to score", source)
         mask = known.to_numpy()
         y = np.array([self.classes.index(v) for v in truth[mask].astype(str)])
-        metrics = score(y, proba[mask].argmax(1), self.classes, proba[mask], self.config.get("adjacency"))
+        metrics = score(y, self.decide(proba[mask]), self.classes, proba[mask], self.config.get("adjacency"))
         if unseen:
             metrics["unseen_classes_left_out"] = unseen
         group = _find(raw, self.config.get("group_column")) or self.engine.well
@@ -603,7 +698,13 @@ class LogsModel:
                 sel = (frame[group] == name).to_numpy() & mask
                 yy = np.array([self.classes.index(v) for v in truth[sel].astype(str)])
                 metrics["per_group"][str(name)] = {
-                    "micro_f1": score(yy, proba[sel].argmax(1), self.classes)["micro_f1"], "n_samples": int(sel.sum())}
+                    "micro_f1": score(yy, self.decide(proba[sel]), self.classes)["micro_f1"], "n_samples": int(sel.sum())}
+        if self.config.get("cost_matrix"):
+            wells = frame[group if group in frame.columns else self.engine.well].astype(str).to_numpy()
+            metrics["cost"] = costs.report(y, proba[mask], np.asarray(self.config["cost_matrix"], dtype=float),
+                                           wells[mask], float(self.config.get("temperature") or 1.0))
+        if self.config.get("shift"):
+            metrics["shift"] = shift.measure(frame, self.engine.well, inputs.get("gbm"), self.config["shift"], source)
         if out_dir is not None:
             from .._atomic import atomic_file
 
@@ -615,15 +716,26 @@ class LogsModel:
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("log predictions are written as .csv", out)
-        raw, frame, _ = self._prepared(input)
+        raw, frame, source = self._prepared(input)
+        inputs = self.engine.inputs(frame)
         proba = np.empty((len(raw), len(self.classes)))
-        proba[frame[ROW].to_numpy()] = self._proba_prepared(frame)
+        order = frame[ROW].to_numpy()
+        proba[order] = self._proba_prepared(frame, inputs)
+        columns = {}
+        if self.config.get("shift"):  # each row carries its well's distance from the training wells
+            report = shift.measure(frame, self.engine.well, inputs.get("gbm"), self.config["shift"], source)
+            names = frame[self.engine.well].astype(str).to_numpy()
+            for key, column in (("feature_distance", "shift_feature_distance"),
+                                ("beyond_validation", "shift_beyond_validation")):
+                values = np.empty(len(raw), dtype=object)
+                values[order] = [report[n].get(key) for n in names]
+                columns[column] = values
         keep = (_find(raw, self.config.get("well_column"), WELL_NAMES), _find(raw, self.config.get("group_column")),
                 _find(raw, self.config.get("depth_column"), DEPTH_NAMES))
-        return write_table_predictions(raw, keep, self.classes, proba, out)
+        return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba), columns)
 
 
-def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out):
+def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out, decided=None, columns=None):
     """CSV of one row per input row: the identifying columns ``keep`` (None skipped), ``predicted`` and
     one ``proba_<class>`` column per class, written atomically."""
     from .._atomic import atomic_file
@@ -632,9 +744,11 @@ def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray,
     for name in keep:
         if name is not None and name not in table.columns:
             table[name] = raw[name].to_numpy()
-    table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1)]
+    table["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1) if decided is None else decided]
     for i, name in enumerate(classes):
         table[f"proba_{name}"] = proba[:, i]
+    for name, values in (columns or {}).items():
+        table[name] = values
     with atomic_file(out, newline="") as handle:
         table.to_csv(handle, index=False, float_format="%.5g")
     return out
