@@ -43,7 +43,7 @@ def prepare() -> dict:
     raw = pd.read_csv(DATA)
     frame, well, depth = pipeline._prepare(raw, "Well Name", "Depth", load_aliases(None), {"Facies", "Well Name"},
                                            DATA)
-    classes = sorted(frame["Facies"].astype(str).unique().tolist(), key=pipeline._class_sort_key)
+    classes = sorted(frame["Facies"].astype(str).unique().tolist(), key=pipeline.class_sort_key)
     y = np.array([classes.index(v) for v in frame["Facies"].astype(str)])
     spec = feats.infer_spec(frame, {"Facies", well, pipeline.ROW, depth}, well, depth)
     curves = impute.curves_to_impute(frame, spec, well)

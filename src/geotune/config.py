@@ -119,6 +119,19 @@ class TrainConfig(BaseModel):
     window: int = _opt(16, "logs cnn: half-window of depth samples", ge=1)
     width: int = _opt(32, "logs cnn: channels of the convolutions", ge=1)
     score_exclude: list[str] = _opt([], "logs --cv logo: wells used in training but not scored")
+    max_rows_per_well: int = _opt(1000, "logs trees: labelled rows per well the trees learn from, evenly spaced "
+                                        "(0: every row)", ge=0)
+    cost_matrix: str | None = _opt(None, "logs: K x K cost of predicting column j when the truth is row i (.npy, "
+                                         ".csv with class names, or .json); scores the expected cost and predicts the "
+                                         "class of least expected cost instead of the most probable one")
+    cost_classes: list[str] | None = _opt(None, "logs: the classes of a .npy cost matrix's rows and columns, in order")
+    cv_group: str | None = _opt(None, "logs: validate by area, not well: quadrant (from the well name), "
+                                      "spatial-blocks (well coordinates) or a column name")
+    cv_min_wells: int = _opt(3, "logs --cv-group quadrant: merge neighbouring quadrants until each has this many "
+                                "wells", ge=1)
+    cv_blocks: int = _opt(3, "logs --cv-group spatial-blocks: number of blocks", ge=2)
+    refit: bool = _opt(True, "logs: refit on every labelled row and save the model (--no-refit: held-out scores "
+                             "only, for benchmarks)")
     gbm_params: dict[str, Any] = _opt({}, "logs: extra HistGradientBoosting parameters", cli=False)
     forest_params: dict[str, Any] = _opt({}, "logs: extra random-forest parameters", cli=False)
     patches: str | None = _opt(None, "fusion: .npy aligned with --data rows: patches (n,H,W) or embeddings (n,d)")
@@ -178,11 +191,6 @@ class TrainConfig(BaseModel):
     def backbone_explicit(self) -> bool:
         """Whether the user named the backbone (the seed recipe falls back to the offline one otherwise)."""
         return "backbone" in self.model_fields_set
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        """The set options as a mapping, for call sites written when some options were untyped extras."""
-        return {name: value for name, value in self.model_dump().items() if value is not None}
 
     # ------------------------------------------------------------------ in and out
 

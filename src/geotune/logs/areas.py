@@ -1,7 +1,7 @@
 """Validation groups that are areas, not wells: how well a model carries to a new area.
 
 Leave-one-well-out keeps the held-out well's neighbours in training, so it measures the next well in the
-same field. ``cv_group`` (``cfg.extra``) names a coarser group, every well of which is held out at once:
+same field. ``cv_group`` (``--cv-group``) names a coarser group, every well of which is held out at once:
 
 - ``quadrant``: the leading number of the well name (Norwegian ``25/11-15`` -> 25, ``31_2-7`` -> 31);
   neighbouring quadrant numbers with fewer than ``cv_min_wells`` wells are merged (32, 33, 34, 35, 36 ->

@@ -21,7 +21,7 @@ from . import decode as hmm
 from . import features as feats
 from . import impute
 from .columns import label_names, not_logs
-from .pipeline import (MAX_ROWS_PER_WELL, ROW, SMOOTH, _Engine, _class_sort_key, _prepare, _take,
+from .pipeline import (MAX_ROWS_PER_WELL, ROW, SMOOTH, _Engine, class_sort_key, _prepare, _take,
                        estimate_missing_curves, smooth_proba)
 
 
@@ -52,7 +52,7 @@ class LogsClassifier(ClassifierMixin, BaseEstimator):
         table = table.reset_index(drop=True).assign(__label__=labels.to_numpy())
         frame = self._frame(table)
         known = frame["__label__"].notna().to_numpy()
-        self.classes_ = sorted(pd.unique(frame.loc[known, "__label__"]).tolist(), key=_class_sort_key)
+        self.classes_ = sorted(pd.unique(frame.loc[known, "__label__"]).tolist(), key=class_sort_key)
         index = {c: i for i, c in enumerate(self.classes_)}
         y_all = np.full(len(frame), -1)
         y_all[known] = frame.loc[known, "__label__"].map(index).to_numpy()

@@ -4,14 +4,10 @@
     LogsModel.load(folder, config) .predict(df) .predict_proba(df) .classes
                                    .evaluate_source(data, labels, out_dir) .predict_to_file(input, out)
 
-Options beyond TrainConfig live in ``cfg.extra``: ``aliases`` (JSON/YAML file extending the mnemonic
-table), ``adjacency`` (file or mapping class -> adjacent classes), ``score_exclude`` (groups used for
-training but not scored in --cv logo), ``features`` / ``exclude`` (columns), ``windows``, ``shifts``,
-``window`` (CNN half-window in samples), ``normalise`` (per-well z-score and rank features, default on),
-``impute`` (estimate curves missing from whole wells, default on), ``gbm_params`` / ``forest_params``,
-``well_column`` (when --group-by is not the well), ``refit`` (false: held-out scores only, no saved model),
-``max_rows_per_well`` (labelled rows per well the trees learn from, default 1000), ``cost_matrix`` /
-``cost_classes`` (costs.py), ``cv_group`` / ``cv_min_wells`` / ``cv_blocks`` (areas.py).
+The logs options are typed fields of TrainConfig (``geotune train --help`` lists them under --task logs):
+aliases, adjacency, score_exclude, features / exclude, windows, shifts, window / width (CNN), normalise,
+impute, gbm_params / forest_params (config files only), well_column, refit, max_rows_per_well,
+cost_matrix / cost_classes (costs.py), cv_group / cv_min_wells / cv_blocks (areas.py).
 """
 
 from __future__ import annotations
@@ -51,7 +47,7 @@ DEPTH_NAMES = ("Depth", "DEPTH", "DEPT", "MD", "depth", "TDEP")
 
 # ---------------------------------------------------------------- columns and preparation
 
-def _find(frame: pd.DataFrame, name: str | None, fallbacks=()) -> str | None:
+def find_column(frame: pd.DataFrame, name: str | None, fallbacks=()) -> str | None:
     """A column by exact name, then case-insensitively, then the first fallback present."""
     if name:
         if name in frame.columns:
@@ -91,7 +87,7 @@ def _read(data) -> tuple[pd.DataFrame, Any]:
     return read_logs(data), data
 
 
-def _class_sort_key(value: str):
+def class_sort_key(value: str):
     try:
         return (0, float(value), value)
     except ValueError:
@@ -206,13 +202,13 @@ class _Engine:
             sample_weight = None if weights is None else weights[y]
             self.model["gbm"] = gbm.fit(x["gbm"], y, seed=cfg.seed, sample_weight=sample_weight,
                                         categorical_mask=self.spec.categorical_mask(),
-                                        **cfg.extra.get("gbm_params", {}))
+                                        **cfg.gbm_params)
         if "forest" in self.parts:
             from . import forest
 
             sample_weight = None if weights is None else weights[y]
             self.model["forest"] = forest.fit(x["gbm"], y, seed=cfg.seed, sample_weight=sample_weight,
-                                              **cfg.extra.get("forest_params", {}))
+                                              **cfg.forest_params)
         if "cnn" in self.parts:
             import torch
 
@@ -253,12 +249,12 @@ def _class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 # Labelled rows per well the trees learn from, evenly spaced along depth. Samples 0.15 m apart repeat each
 # other; 22 North Sea wells (197,000 labelled rows) would otherwise need far more than 10 minutes on two
-# cores. SEG 2016 wells (under 1,000 rows) are untouched. ``extra: {max_rows_per_well: 0}`` uses every row.
+# cores. SEG 2016 wells (under 1,000 rows) are untouched. ``--max-rows-per-well 0`` uses every row.
 MAX_ROWS_PER_WELL = 1000
 
 
-def train_rows_per_well(extra: dict) -> int | None:
-    value = extra.get("max_rows_per_well", MAX_ROWS_PER_WELL)
+def train_rows_per_well(cfg) -> int | None:
+    value = cfg.max_rows_per_well
     if value is None or int(value) <= 0:
         return None
     return int(value)
@@ -302,7 +298,6 @@ def fit(cfg: TrainConfig) -> dict:
         raise ConfigError("--task logs needs --label-column (the facies column)")
     if not cfg.data:
         raise ConfigError("--data is required")
-    extra = cfg.extra or {}
     smooth = SMOOTH if cfg.smooth is None else int(cfg.smooth)
     if smooth < 0:
         raise ConfigError(f"--smooth must be 0 (off) or a number of samples, got {smooth}")
@@ -310,24 +305,24 @@ def fit(cfg: TrainConfig) -> dict:
     decode = cfg.decode or ("smooth" if cfg.smooth is not None else DECODE)
     if decode not in DECODES:
         raise ConfigError(f"--decode must be one of {', '.join(DECODES)}, got {decode!r}")
-    aliases = load_aliases(extra.get("aliases"))
+    aliases = load_aliases(cfg.aliases)
     raw, source = _read(cfg.data)
 
-    label = _find(raw, cfg.label_column)
+    label = find_column(raw, cfg.label_column)
     if label is None:
         raise DataError(f"label column {cfg.label_column!r} not found; columns are {', '.join(map(str, raw.columns))}",
                         source)
-    well_name = extra.get("well_column") or cfg.group_by
-    well = _find(raw, well_name, WELL_NAMES if not well_name or WELL in raw.columns else ())
+    well_name = cfg.well_column or cfg.group_by
+    well = find_column(raw, well_name, WELL_NAMES if not well_name or WELL in raw.columns else ())
     if well_name and well is None:
         raise DataError(f"--group-by column {well_name!r} not found; columns are {', '.join(map(str, raw.columns))}",
                         source)
     if well is None:
         warn("no well column found (give --group-by); the whole table is treated as one well", source)
-    depth = _find(raw, cfg.depth_column, DEPTH_NAMES)
+    depth = find_column(raw, cfg.depth_column, DEPTH_NAMES)
     if cfg.depth_column and depth is None:
         raise DataError(f"--depth-column {cfg.depth_column!r} not found", source)
-    group = _find(raw, cfg.group_by) if cfg.group_by else well
+    group = find_column(raw, cfg.group_by) if cfg.group_by else well
 
     protected = {label} | ({group} if group else set())
     frame, well, depth = _prepare(raw, well, depth, aliases, protected, source)
@@ -336,24 +331,24 @@ def fit(cfg: TrainConfig) -> dict:
     labelled = frame[label].notna()
     if not labelled.all():
         warn(f"{int((~labelled).sum())} rows without a label used for features only, not for training", source)
-    classes = sorted(frame.loc[labelled, label].astype(str).unique().tolist(), key=_class_sort_key)
+    classes = sorted(frame.loc[labelled, label].astype(str).unique().tolist(), key=class_sort_key)
     if len(classes) < 2:
         raise DataError(f"label column {label!r} holds fewer than two classes", source)
     y_all = np.full(len(frame), -1)
     index_of = {name: i for i, name in enumerate(classes)}
     y_all[labelled.to_numpy()] = frame.loc[labelled, label].astype(str).map(index_of).to_numpy()
 
-    exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(extra.get("exclude", []))
-    if extra.get("features") is None:
+    exclude = {label, well, ROW, group} | ({depth} if depth else set()) | set(cfg.exclude)
+    if cfg.features is None:
         exclude |= not_logs(frame.drop(columns=list(exclude & set(frame.columns))), label, source)
-    spec = feats.infer_spec(frame, exclude, well, depth, extra.get("windows"), extra.get("shifts"),
-                            extra.get("features"), normalise=extra.get("normalise", True))
+    spec = feats.infer_spec(frame, exclude, well, depth, cfg.windows, cfg.shifts,
+                            cfg.features, normalise=cfg.normalise)
     # curves missing from whole wells are estimated from the other logs (per fold, from training wells only)
-    impute_curves = impute.curves_to_impute(frame, spec, well) if extra.get("impute", True) else []
-    adjacency = _load_adjacency(extra.get("adjacency"), classes)
-    cost = costs.load(extra["cost_matrix"], classes, extra.get("cost_classes")) if extra.get("cost_matrix") else None
+    impute_curves = impute.curves_to_impute(frame, spec, well) if cfg.impute else []
+    adjacency = _load_adjacency(cfg.adjacency, classes)
+    cost = costs.load(cfg.cost_matrix, classes, cfg.cost_classes) if cfg.cost_matrix else None
     held_out = {}  # rows scored on held-out data, their probabilities and groups: for calibration and costs
-    cnn_options = {"half": int(extra.get("window", 16)), "width": int(extra.get("width", 32))}
+    cnn_options = {"half": cfg.window, "width": cfg.width}
 
     def new_engine():
         return _Engine(spec, cfg.model_type, well, depth, len(classes), dict(cnn_options))
@@ -361,11 +356,11 @@ def fit(cfg: TrainConfig) -> dict:
     engine = new_engine()
     progress.stage(f"features of {frame[well].nunique()} wells ({len(frame)} samples, {len(spec.names())} features)")
     x_all = engine.inputs(frame)  # per-well features: computing them once for every fold leaks nothing across wells
-    per_well = train_rows_per_well(extra)
+    per_well = train_rows_per_well(cfg)
     groups = frame[group].astype(str).to_numpy()
-    if extra.get("cv_group"):  # areas (quadrant, spatial blocks, a header column) instead of wells
-        groups = areas.area_groups(frame, well, str(extra["cv_group"]), int(extra.get("cv_min_wells", areas.MIN_WELLS)),
-                                   int(extra.get("cv_blocks", areas.BLOCKS)), cfg.seed, source)
+    if cfg.cv_group:  # areas (quadrant, spatial blocks, a header column) instead of wells
+        groups = areas.area_groups(frame, well, cfg.cv_group, cfg.cv_min_wells, cfg.cv_blocks, cfg.seed,
+                                   source)
     wells = frame[well].to_numpy()
 
     def sequence(proba, test_idx, train_idx):
@@ -409,7 +404,7 @@ def fit(cfg: TrainConfig) -> dict:
 
     summary: dict[str, Any] = {}
     notes = []
-    score_exclude = {str(g) for g in extra.get("score_exclude", [])}
+    score_exclude = {str(g) for g in cfg.score_exclude}
     if cfg.cv == "logo":
         from ..data.splits import leave_one_group_out, train_val_split
         from ..evaluate.metrics import summarise_folds
@@ -488,7 +483,7 @@ def fit(cfg: TrainConfig) -> dict:
         notes.append(f"mean cost on held-out data {metrics['cost']['mean_cost']:.3f} with least-expected-cost "
                      f"decisions, {metrics['cost']['mean_cost_argmax']:.3f} with arg-max")
 
-    if extra.get("refit", True) is False:  # benchmarks: held-out scores only, no saved model
+    if not cfg.refit:  # benchmarks: held-out scores only, no saved model
         summary.update({"metrics": metrics, "note": "; ".join(notes + ["refit: false, no model saved"])})
         return summary
 
@@ -609,13 +604,13 @@ class LogsModel:
     def _prepared(self, data) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         raw, source = _read(data)
         cfg = self.config
-        well = _find(raw, cfg.get("well_column"), WELL_NAMES)
-        depth = _find(raw, cfg.get("depth_column"), DEPTH_NAMES)
+        well = find_column(raw, cfg.get("well_column"), WELL_NAMES)
+        depth = find_column(raw, cfg.get("depth_column"), DEPTH_NAMES)
         if cfg.get("depth_column") and depth is None:
             warn(f"no depth column ({cfg['depth_column']!r}); samples are taken in row order", source)
-        label = _find(raw, cfg["label_column"])
+        label = find_column(raw, cfg["label_column"])
         keep = {label} if label else set()
-        group = _find(raw, cfg.get("group_column")) if cfg.get("group_column") else None
+        group = find_column(raw, cfg.get("group_column")) if cfg.get("group_column") else None
         keep |= {group} if group else set()
         frame, well, depth = _prepare(raw, well, depth, cfg["aliases"], keep, source)
         spec = self.engine.spec
@@ -665,10 +660,10 @@ class LogsModel:
 
     def evaluate_source(self, data, labels=None, out_dir=None, **options) -> dict:
         raw, frame, source = self._prepared(data)
-        label = _find(raw, self.config["label_column"])
+        label = find_column(raw, self.config["label_column"])
         if labels is not None:
             label_table = read_logs(labels)
-            column = _find(label_table, self.config["label_column"])
+            column = find_column(label_table, self.config["label_column"])
             if column is None or len(label_table) != len(raw):
                 raise DataError(f"labels need a {self.config['label_column']!r} column with one row per data row",
                                 labels)
@@ -680,7 +675,7 @@ class LogsModel:
         proba = self._proba_prepared(frame, inputs)
         truth = label_names(frame[label])
         known = truth.notna() & truth.astype(str).isin(self.classes)
-        unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist(), key=_class_sort_key)
+        unseen = sorted(truth[truth.notna() & ~known].astype(str).unique().tolist(), key=class_sort_key)
         if unseen:
             warn(f"{int((truth.notna() & ~known).sum())} rows with classes the model never saw "
                  f"({', '.join(unseen)}) were left out of the scores", source)
@@ -691,7 +686,7 @@ class LogsModel:
         metrics = score(y, self.decide(proba[mask]), self.classes, proba[mask], self.config.get("adjacency"))
         if unseen:
             metrics["unseen_classes_left_out"] = unseen
-        group = _find(raw, self.config.get("group_column")) or self.engine.well
+        group = find_column(raw, self.config.get("group_column")) or self.engine.well
         if group in frame.columns:
             metrics["per_group"] = {}
             for name in pd.unique(frame.loc[mask, group]):
@@ -730,8 +725,8 @@ class LogsModel:
                 values = np.empty(len(raw), dtype=object)
                 values[order] = [report[n].get(key) for n in names]
                 columns[column] = values
-        keep = (_find(raw, self.config.get("well_column"), WELL_NAMES), _find(raw, self.config.get("group_column")),
-                _find(raw, self.config.get("depth_column"), DEPTH_NAMES))
+        keep = (find_column(raw, self.config.get("well_column"), WELL_NAMES), find_column(raw, self.config.get("group_column")),
+                find_column(raw, self.config.get("depth_column"), DEPTH_NAMES))
         return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba), columns)
 
 

@@ -48,10 +48,10 @@ class FusionModel:
 
     def evaluate_source(self, data, labels=None, out_dir=None, patches=None, **_: Any) -> dict:
         from ..logs.las import warn
-        from ..logs.pipeline import _find, score
+        from ..logs.pipeline import find_column, score
 
         table, blocks = self._blocks(data, patches)
-        label = _find(table, self.config["label_column"])
+        label = find_column(table, self.config["label_column"])
         if label is None:
             raise DataError(f"no label column {self.config['label_column']!r} to score against", data)
         truth = table[label]
@@ -75,12 +75,12 @@ class FusionModel:
         return metrics
 
     def predict_to_file(self, input, out, patches=None, **_: Any) -> Path:
-        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, _find, write_table_predictions
+        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, find_column, write_table_predictions
 
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("fusion predictions are written as .csv", out)
         table, blocks = self._blocks(input, patches)
         proba = self.model.predict_proba(blocks)
-        keep = (_find(table, self.config.get("group_column"), WELL_NAMES), _find(table, None, DEPTH_NAMES))
+        keep = (find_column(table, self.config.get("group_column"), WELL_NAMES), find_column(table, None, DEPTH_NAMES))
         return write_table_predictions(table, keep, self.classes, proba, out)

@@ -62,7 +62,7 @@ def table_features(table: pd.DataFrame, columns: list[str], source) -> np.ndarra
 def fit(cfg: TrainConfig) -> dict:
     from ..data.splits import train_val_split
     from ..logs.las import read_logs
-    from ..logs.pipeline import DEPTH_NAMES, _class_sort_key, _find, score
+    from ..logs.pipeline import DEPTH_NAMES, class_sort_key, find_column, score
     from .ddp import ddp_agreement
     from .fusion_classifier import FusionClassifier
     from .lightning_fit import epochs_run
@@ -70,21 +70,21 @@ def fit(cfg: TrainConfig) -> dict:
     if not cfg.data or not cfg.label_column:
         raise ConfigError("--task fusion needs --data TABLE and --label-column")
     table = read_logs(cfg.data)
-    label = _find(table, cfg.label_column)
+    label = find_column(table, cfg.label_column)
     if label is None:
         raise DataError(f"label column {cfg.label_column!r} not found", cfg.data)
-    group = _find(table, cfg.group_by) if cfg.group_by else None
+    group = find_column(table, cfg.group_by) if cfg.group_by else None
     if cfg.group_by and group is None:
         raise DataError(f"--group-by column {cfg.group_by!r} not found", cfg.data)
     embeddings = read_patches(cfg.patches, len(table))
-    skip = {label, group, _find(table, cfg.depth_column, DEPTH_NAMES)} | set(cfg.exclude)
+    skip = {label, group, find_column(table, cfg.depth_column, DEPTH_NAMES)} | set(cfg.exclude)
     columns = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
     if not columns:
         raise DataError("no numeric feature columns beside the label", cfg.data)
     features = table_features(table, columns, cfg.data)
 
     labelled = table[label].notna().to_numpy()
-    classes = sorted(table.loc[labelled, label].astype(str).unique().tolist(), key=_class_sort_key)
+    classes = sorted(table.loc[labelled, label].astype(str).unique().tolist(), key=class_sort_key)
     if len(classes) < 2:
         raise DataError(f"label column {label!r} holds fewer than two classes", cfg.data)
     rows = np.flatnonzero(labelled)
