@@ -66,8 +66,10 @@ def _check_case(case, tmp_path, capsys, small_model):
         assert len(rows) == 3 and {r["predicted"] for r in rows} <= {"a", "b"}
         return
     assert code == 2, (out, err)
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    assert err.startswith(f"geotune {argv[0]}: error: ")
+    # one error line, last; before it only geotune's own one-line warnings about what it read
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and lines[-1].startswith(f"geotune {argv[0]}: error: "), err
+    assert all(line.startswith("geotune: warning: ") for line in lines[:-1]), err
     assert case.names in err
     assert pytest.importorskip("re").search(case.message, err), err
     assert not (tmp_path / "run").exists() and not (tmp_path / "pred.csv").exists()
