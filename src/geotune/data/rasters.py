@@ -45,16 +45,14 @@ class Raster:
 
 
 def read_raster(path: str | os.PathLike, band: int = 1) -> Raster:
-    import rasterio
+    """One band, whole, as float64 with NaN for nodata (small evidence layers; large ones: raster_windows)."""
     from rasterio.errors import RasterioIOError
 
+    from .raster_windows import open_raster
+
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such file", path)
-    if path.stat().st_size == 0:
-        raise DataError("is empty (0 bytes)", path)
     try:
-        with rasterio.open(path) as src:
+        with open_raster(path) as src:
             if band > src.count:
                 raise DataError(f"has {src.count} band(s), band {band} was asked for", path)
             data = src.read(band, masked=True)

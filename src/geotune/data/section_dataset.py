@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset
 from torch.utils.data.distributed import DistributedSampler
 
 from . import seismic
+from .classify_datamodule import EpochSeededSampler
 from .sections import read_mask
 from .windows import draw_window
 
@@ -64,22 +65,12 @@ class SectionDataset(Dataset):
         return torch.from_numpy(image), torch.from_numpy(read_mask(self.masks, section))
 
 
-class EpochWindowSampler(Sampler):
+class EpochWindowSampler(EpochSeededSampler):
     """A shuffle that depends only on (seed, epoch); yields ``(item, epoch)`` so the dataset can seed
     each window's randomness from the epoch too."""
 
-    def __init__(self, n: int, seed: int):
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
     def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-        return iter([(item, self.epoch) for item in torch.randperm(self.n, generator=generator).tolist()])
-
-    def __len__(self) -> int:
-        return self.n
+        return iter([(item, self.epoch) for item in super().__iter__()])
 
 
 class RankSlicedSampler(DistributedSampler):
