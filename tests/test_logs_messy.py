@@ -186,3 +186,15 @@ def test_progress_prints_one_line_per_stage_off_a_terminal(capsys):
     progress.enable(False)
     progress.stage("silent")
     assert capsys.readouterr().err == ""
+
+
+def test_a_second_depth_curve_is_left_out_with_a_warning(tmp_path):
+    from geotune.logs.las import read_las
+
+    path = tmp_path / "two_depths.las"
+    path.write_text("~VERSION INFORMATION\n VERS. 2.0 : \n WRAP. NO : \n~WELL INFORMATION\n NULL. -999.25 : \n"
+                    " WELL. W1 : \n~CURVE INFORMATION\n DEPT.M : depth\n DEPT.M : again\n GR.API : gamma\n"
+                    "~A\n 100.0 100.0 50\n 100.5 100.5 60\n")
+    with pytest.warns(Warning, match="second DEPTH curve left out"):
+        frame = read_las(path)
+    assert list(frame["GR"]) == [50, 60] and list(frame.columns).count("DEPTH") == 1

@@ -364,6 +364,10 @@ def _read_las_bytes(raw: bytes, path: Path, aliases: Mapping[str, list[str]] | N
         if frame[name].isna().all():
             warn(f"curve {name!r} is null throughout; kept as an all-missing curve (the model treats it as absent)",
                  path)
+    for reserved in (DEPTH, WELL):  # e.g. a second DEPT curve: the index curve already gives the depth
+        if reserved in frame.columns:
+            warn(f"a second {reserved} curve left out (the file's index curve gives it)", path)
+            frame = frame.drop(columns=reserved)
     frame.insert(0, DEPTH, depth.to_numpy(dtype=float))
     frame.insert(0, WELL, _well_name(las, path))
     return order_by_depth(frame, WELL, DEPTH, path)
