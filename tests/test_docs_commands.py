@@ -54,6 +54,8 @@ def _workspace(folder: Path) -> None:
         x, y, classes = make_patches(n, 32, seed)
         np.save(folder / f"{split}_data.npy", x)
         np.save(folder / f"{split}_labels.npy", np.asarray(classes)[y])
+        if split == "train":
+            np.save(folder / "blocks.npy", np.array([f"block{i % 4}" for i in range(len(x))]))
     x, y, classes = make_patches(3, 32, 2)
     rows = ["path,label,well"]
     for i, (sample, label) in enumerate(zip(x, y)):

@@ -33,3 +33,11 @@ def test_leave_one_group_out_covers_every_group_once():
         assert set(groups[test]) == {group} and group not in set(groups[train])
     with pytest.raises(DataError, match="at least two groups"):
         list(leave_one_group_out(np.array(["x", "x"])))
+
+
+def test_grouped_split_with_fewer_samples_per_class_than_folds_still_keeps_groups_apart():
+    labels = np.array(["a", "b", "c", "a", "b", "c", "d", "d", "e", "e", "f", "f"])
+    groups = np.array([f"g{i % 4}" for i in range(len(labels))])
+    train, val = train_val_split(labels, 0.2, 0, groups)
+    assert len(train) and len(val) and len(train) + len(val) == len(labels)
+    assert not set(groups[train]) & set(groups[val])

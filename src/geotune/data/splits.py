@@ -37,10 +37,14 @@ def train_val_split(
     unique_groups = np.unique(groups)
     if len(unique_groups) < 2:
         raise DataError(f"a grouped split needs at least two groups, found {len(unique_groups)}")
-    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 
     n_splits = int(min(len(unique_groups), max(2, round(1.0 / val_fraction))))
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    _, counts = np.unique(labels, return_counts=True)
+    if counts.max() < n_splits:  # too few samples per class to stratify the folds: groups only
+        splitter = GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
+    else:
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     train, val = next(splitter.split(np.zeros(n), labels, groups))
     return np.sort(train), np.sort(val)
 
