@@ -177,6 +177,21 @@ def test_missing_curve_at_prediction_is_reported(gbm_run, wells):
         model.predict_proba(table[["Well Name", "Depth"]].assign(GR=np.nan))
 
 
+def test_input_without_any_of_the_models_curves_is_refused_unless_asked(gbm_run, wells, tmp_path, capsys):
+    from geotune.cli import main
+
+    run, _ = gbm_run
+    _, table = wells
+    foreign = table[["Well Name", "Depth"]].assign(CALIPER=8.5)  # no curve the model knows
+    foreign.to_csv(tmp_path / "foreign.csv", index=False)
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(run), str(tmp_path / "foreign.csv"), "--out", str(out)]) == 2
+    assert "holds none of the model's curves" in capsys.readouterr().err and not out.exists()
+    assert main(["predict", str(run), str(tmp_path / "foreign.csv"), "--out", str(out),
+                 "--allow-missing-curves"]) == 0
+    assert out.is_file()
+
+
 def test_cnn_class_weights_and_smoothing(wells):
     folder, table = wells
     with warnings.catch_warnings():

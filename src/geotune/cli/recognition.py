@@ -212,6 +212,8 @@ def _register_predict(sub) -> None:
     p.add_argument("--overlap", type=float, help="segment: overlap of the sliding windows, 0 to <1 (default: the "
                    "model's, 0.5); 0 predicts about 4x faster with visible seams")
     p.add_argument("--patches", help="fusion: the .npy of patches or embeddings aligned with the input rows")
+    p.add_argument("--allow-missing-curves", dest="allow_missing_curves", action="store_true",
+                   help="logs: predict even from an input that holds none of the model's curves (refused otherwise)")
     p.set_defaults(func=_predict)
 
 

@@ -601,7 +601,7 @@ class LogsModel:
     def classes(self) -> list[str]:
         return list(self.config["classes"])
 
-    def _prepared(self, data) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    def _prepared(self, data, allow_missing_curves: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         raw, source = _read(data)
         cfg = self.config
         well = find_column(raw, cfg.get("well_column"), WELL_NAMES)
@@ -620,9 +620,11 @@ class LogsModel:
         if missing:
             warn(f"curves the model was trained with are missing from the input and treated as not measured: "
                  f"{', '.join(missing)}", source)
-        present = [c for c in spec.curves if c in frame.columns]
-        if present and frame[present].notna().sum().sum() == 0:
-            raise DataError("none of the model's curves hold any values in this input", source)
+        measured = [c for c in spec.curves if c in frame.columns and frame[c].notna().any()]
+        if spec.curves and not measured and not allow_missing_curves:  # confident facies from nothing: refuse
+            raise DataError(f"holds none of the model's curves ({', '.join(spec.curves[:8])}"
+                            f"{', ...' if len(spec.curves) > 8 else ''}); check the curve names (--aliases at "
+                            "training) or pass --allow-missing-curves to predict anyway", source)
         self.engine.well, self.engine.depth = well, depth
         if imputers:
             frame = impute.apply(frame, spec, imputers, well, depth, source, announce=True)
@@ -658,8 +660,8 @@ class LogsModel:
     def predict(self, data) -> np.ndarray:
         return np.asarray(self.classes, dtype=object)[self.decide(self.predict_proba(data))]
 
-    def evaluate_source(self, data, labels=None, out_dir=None, **options) -> dict:
-        raw, frame, source = self._prepared(data)
+    def evaluate_source(self, data, labels=None, out_dir=None, allow_missing_curves: bool = False) -> dict:
+        raw, frame, source = self._prepared(data, allow_missing_curves)
         label = find_column(raw, self.config["label_column"])
         if labels is not None:
             label_table = read_logs(labels)
@@ -707,11 +709,11 @@ class LogsModel:
                 json.dump(metrics, handle, indent=2, default=float)
         return metrics
 
-    def predict_to_file(self, input, out, **options) -> Path:
+    def predict_to_file(self, input, out, allow_missing_curves: bool = False) -> Path:
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("log predictions are written as .csv", out)
-        raw, frame, source = self._prepared(input)
+        raw, frame, source = self._prepared(input, allow_missing_curves)
         inputs = self.engine.inputs(frame)
         proba = np.empty((len(raw), len(self.classes)))
         order = frame[ROW].to_numpy()
