@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -101,14 +100,14 @@ class ImageClassifier:
 
     # -- files --------------------------------------------------------------------------------------
     def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 64,
-                        engine: str = "auto", **_: Any) -> Path:
+                        engine: str = "auto") -> Path:
         samples = self.read(input)
         proba = self.predict_proba(samples, batch_size, engine)
         return write_predictions(out, proba, self.classes, samples.table, samples.ids)
 
     def evaluate_source(self, data: str | os.PathLike, labels: str | os.PathLike | None = None,
-                        out_dir: str | os.PathLike | None = None, batch_size: int = 64, engine: str = "auto",
-                        **_: Any) -> dict:
+                        out_dir: str | os.PathLike | None = None, batch_size: int = 64,
+                        engine: str = "auto") -> dict:
         from ..evaluate.metrics import classification_metrics
         from ..evaluate.plots import save_evaluation_plots
         from .._atomic import atomic_file

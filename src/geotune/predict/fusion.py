@@ -46,7 +46,7 @@ class FusionModel:
     def predict(self, data, patches=None) -> np.ndarray:
         return np.asarray(self.classes, dtype=object)[self.predict_proba(data, patches).argmax(1)]
 
-    def evaluate_source(self, data, labels=None, out_dir=None, patches=None, **_: Any) -> dict:
+    def evaluate_source(self, data, labels=None, out_dir=None, patches=None) -> dict:
         from ..logs.las import warn
         from ..logs.pipeline import find_column, score
 
@@ -74,7 +74,7 @@ class FusionModel:
                 json.dump(metrics, handle, indent=2, default=float)
         return metrics
 
-    def predict_to_file(self, input, out, patches=None, **_: Any) -> Path:
+    def predict_to_file(self, input, out, patches=None) -> Path:
         from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, find_column, write_table_predictions
 
         out = Path(out)
