@@ -61,3 +61,22 @@ def test_old_configs_with_an_extra_mapping_still_load():
     assert cfg.class_names == ["a", "b"] and cfg.split == "tail"
     with pytest.raises(ConfigError, match="unknown option 'bogus'"):
         TrainConfig.from_dict({"extra": {"bogus": 1}})
+
+
+def test_every_option_is_on_the_command_line_with_its_help_and_choices(capsys):
+    import typing
+
+    from geotune.config import flag
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name, field in TrainConfig.model_fields.items():
+        if not field.json_schema_extra.get("cli", True):
+            continue
+        option = flag(f"no_{name}") if field.annotation is bool and field.default else flag(name)
+        assert option in text, option
+        assert " ".join(field.description.split())[:40] in text, name
+        for arg in [field.annotation, *typing.get_args(field.annotation)]:
+            if typing.get_origin(arg) is typing.Literal:
+                assert "{" + ",".join(typing.get_args(arg)) + "}" in text, name

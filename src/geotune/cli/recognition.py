@@ -77,7 +77,8 @@ def add_config_options(parser, tasks) -> None:
             continue
         args = [kind] if typing.get_origin(kind) not in (typing.Union, types.UnionType) else [
             a for a in typing.get_args(kind) if a is not type(None)]
-        options: dict = {"dest": name, "help": f"{help_text} (default: {default})"}
+        stated = default not in (None, [], {}) and "(default" not in help_text  # None means "worked out", said in words
+        options: dict = {"dest": name, "help": help_text + (f" (default: {default})" if stated else "")}
         if name == "task":
             options["choices"] = [t.name for t in tasks]
         elif typing.get_origin(args[0]) is typing.Literal:
