@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geotune.config import TrainConfig
 from geotune.errors import DataError
-from geotune.logs import progress
 from geotune.logs.areas import area_groups, merge_small, quadrant
-from geotune.logs.las import LogsWarning
-from geotune.logs.pipeline import fit
 from geotune.logs.synthetic import make_wells
+from logs_helpers import fit_small_logo
 
 # the 22 FORCE 2020 well names in the shared folder (names only)
 FORCE = ["25/11-15  Grane", "25/11-19 S  Balder Appr", "25/11-5 Balder Appr", "25/8-7  Krap 1", "31/2-1", "31/2-7",
@@ -59,14 +55,7 @@ def test_cv_by_quadrant_holds_out_whole_areas(tmp_path):
     names = dict(zip([f"WELL-{i}" for i in range(1, 7)], ["25/1-1", "25/2-1", "25/3-1", "31/1-1", "31/2-1", "31/3-1"]))
     table["Well Name"] = table["Well Name"].map(names)
     table.to_csv(tmp_path / "wells.csv", index=False)
-    progress.enable(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LogsWarning)
-        summary = fit(TrainConfig(data=str(tmp_path / "wells.csv"), task="logs", label_column="Facies",
-                                  group_by="Well Name", cv="logo", out=str(tmp_path / "run"),
-                                  extra={"gbm_params": {"max_iter": 8}, "forest_params": {"n_estimators": 10},
-                                         "cv_group": "quadrant"}))
-    progress.enable(None)
+    summary = fit_small_logo(tmp_path / "wells.csv", tmp_path / "run", cv_group="quadrant")
     per_group = summary["cv"]["per_group"]
     assert sorted(per_group) == ["25", "31"]
     assert per_group["25"]["n_samples"] == 180 and per_group["31"]["n_samples"] == 180

@@ -4,19 +4,18 @@ calibration, and the scores in metrics.json and at prediction."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from geotune import modeldir
-from geotune.config import TrainConfig
 from geotune.errors import ConfigError
-from geotune.logs import costs, progress
+from geotune.logs import costs
 from geotune.logs.las import LogsWarning
-from geotune.logs.pipeline import LogsModel, fit
+from geotune.logs.pipeline import LogsModel
 from geotune.logs.synthetic import make_wells
+from logs_helpers import fit_small_logo
 
 CLASSES = ["limestone", "sandstone", "shale", "siltstone"]
 
@@ -78,14 +77,8 @@ def test_training_with_a_cost_matrix_scores_and_decides_with_it(tmp_path):
     matrix = np.ones((4, 4)) - np.eye(4)
     matrix[0, 1:] = 30.0
     np.save(tmp_path / "cost.npy", matrix)
-    progress.enable(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LogsWarning)
-        summary = fit(TrainConfig(data=str(tmp_path / "wells.csv"), task="logs", label_column="Facies",
-                                  group_by="Well Name", cv="logo", out=str(tmp_path / "run"),
-                                  extra={"gbm_params": {"max_iter": 8}, "forest_params": {"n_estimators": 10},
-                                         "cost_matrix": str(tmp_path / "cost.npy"), "cost_classes": CLASSES}))
-    progress.enable(None)
+    summary = fit_small_logo(tmp_path / "wells.csv", tmp_path / "run", cost_matrix=str(tmp_path / "cost.npy"),
+                             cost_classes=CLASSES)
     block = summary["metrics"]["cost"]
     assert sorted(block["per_group"]) == ["WELL-1", "WELL-2", "WELL-3"]
     assert block["score"] == -block["mean_cost"] and block["temperature"] > 0
