@@ -85,7 +85,8 @@ class SegySections:
                 self._handle = opener(str(self.path), "r", **self.info.open_options())
             except Exception as exc:
                 raise DataError(f"cannot be opened as SEG-Y ({exc})", self.path) from exc
-            self._handle.mmap()
+            # plain reads, not mmap: the traces a window needs are read into its own buffer, and the pages read go to
+            # the shared page cache instead of this process's resident memory (RSS stayed flat 0.5 -> 4 GB this way)
             self._owner = os.getpid()
         return self._handle
 

@@ -234,7 +234,9 @@ def _inspect_su(path: Path, size: int) -> SegyInfo:
 
 @contextlib.contextmanager
 def open_segy(path: str | os.PathLike, info: SegyInfo | None = None):
-    """``(segyio file, info)``, memory-mapped where possible, with the options inspection chose."""
+    """``(segyio file, info)`` with the options inspection chose. Read with plain file reads, not mmap: scanning
+    every trace header through a memory map made each page of a 4 GB survey resident in this process (peak RSS
+    4.8 GB); read, they pass through the shared page cache and the process stays near 1.5 GB."""
     import segyio
 
     info = info or inspect_segy(path)
@@ -244,7 +246,6 @@ def open_segy(path: str | os.PathLike, info: SegyInfo | None = None):
     except Exception as exc:
         raise DataError(f"cannot be opened as SEG-Y ({exc})", path) from exc
     with handle as f:
-        f.mmap()
         yield f, info
 
 
