@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import tasks
+from . import modeldir, tasks
 from .config import TrainConfig, flag
 from .errors import ConfigError, DataError
 
@@ -44,32 +44,20 @@ load_model = tasks.load_model
 
 def evaluate(model: str | os.PathLike, data: str | os.PathLike, labels: str | os.PathLike | None = None,
              out: str | os.PathLike | None = None, **options: Any) -> dict:
-    loaded = load_model(model)
-    _check_options(loaded, options, model)
-    return loaded.evaluate_source(data, labels=labels, out_dir=out, **options)
+    return _load_for(model, options).evaluate_source(data, labels=labels, out_dir=out, **options)
 
 
 def predict(model: str | os.PathLike, input: str | os.PathLike, out: str | os.PathLike, **options: Any) -> Path:
-    loaded = load_model(model)
-    _check_options(loaded, options, model)
-    return loaded.predict_to_file(input, out, **options)
+    return _load_for(model, options).predict_to_file(input, out, **options)
 
 
-def _check_options(loaded, options: dict, where) -> None:
-    """Refuse an option the model's task does not take, rather than ignore it."""
-    task = tasks.get_task(_task_of(loaded), where)
+def _load_for(model: str | os.PathLike, options: dict):
+    """The loaded model, after refusing any option its task does not take (rather than ignoring it)."""
+    folder, config = modeldir.load_config(model)
+    task = tasks.get_task(str(config["task"]), folder)
     for name in options:
         if name not in task.predict_options:
             users = [t.name for t in tasks.all_tasks() if name in t.predict_options]
             raise ConfigError(f"{flag(name)} applies to {', '.join(users) or 'no'} models; this is a {task.name} "
-                              "model", where)
-
-
-def _task_of(loaded) -> str:
-    config = getattr(loaded, "config", None)
-    if isinstance(config, dict) and "task" in config:
-        return str(config["task"])
-    for task in tasks.all_tasks():
-        if type(loaded) is tasks.resolve(task.model_class):
-            return task.name
-    raise ConfigError(f"cannot tell the task of {type(loaded).__name__}")
+                              "model", model)
+    return tasks.model_class(task.name, folder).load(folder, config)
