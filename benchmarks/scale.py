@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import time
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_results  # noqa: E402
+from _common import RESULTS, machine, write_results  # noqa: E402
 
 SIZES = {  # part: (module, keyword, small, large, quick small, quick large)
     "images": ("scale_images", "n_images", 2000, 20000, 100, 800),
@@ -39,28 +41,45 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--parts", nargs="+", default=list(SIZES), choices=list(SIZES))
     args = parser.parse_args()
-    rows, payload = [], {"parts": {}}
+    name = "scale" + ("_quick" if args.quick else "")
+    # parts run separately (hours apart) are kept side by side: each part records its own date, command and load
+    previous = RESULTS / f"{name}.json"
+    payload = {"parts": json.loads(previous.read_text()).get("parts", {}) if previous.is_file() else {}}
     for part in args.parts:
         module_name, keyword, small, large, quick_small, quick_large = SIZES[part]
         sizes = (quick_small, quick_large) if args.quick else (small, large)
         module = importlib.import_module(module_name)
-        results = []
+        results, started = [], machine()
         with tempfile.TemporaryDirectory(prefix=f"geotune-scale-{part}-") as tmp:
             for size in sizes:
                 results.append(module.run(size, Path(tmp) / str(size)))
                 print(part, results[-1], flush=True)
         growth_data = sizes[1] / sizes[0] if part != "geotiff" else (sizes[1] / sizes[0]) ** 2
         growth_rss = peak_mb(results[1]) / peak_mb(results[0])
-        payload["parts"][part] = {"sizes": sizes, "results": results, "data_growth": round(growth_data, 2),
-                                  "rss_growth": round(growth_rss, 3), "target_met": growth_rss < 1.25}
-        for size, result in zip(sizes, results):
-            rate = next((f"{k} {v}" for k, v in result.items() if k.endswith("_per_s")), "")
-            rows.append((part, f"{keyword}={size}", peak_mb(result), rate,
-                         result.get("seconds", result.get("wall_s", ""))))
-        rows.append((part, f"growth: data x{growth_data:.1f}", f"RSS x{growth_rss:.2f}",
-                     "target < x1.25: " + ("met" if growth_rss < 1.25 else "NOT met"), ""))
-    write_results("scale" + ("_quick" if args.quick else ""), payload, rows,
-                  ("part", "size", "peak memory MiB", "throughput", "seconds"))
+        payload["parts"][part] = {"keyword": keyword, "sizes": sizes, "results": results,
+                                  "data_growth": round(growth_data, 2), "rss_growth": round(growth_rss, 3),
+                                  "target_met": growth_rss < 1.25, "date": time.strftime("%Y-%m-%d %H:%M"),
+                                  "command": " ".join(sys.argv),
+                                  "load_average_at_start": started.get("load_average_at_start")}
+    write_results(name, payload, table_rows(payload["parts"]),
+                  ("part", "size", "peak memory MiB", "throughput", "seconds", "note"))
+
+
+def table_rows(parts: dict) -> list[tuple]:
+    rows = []
+    for part, entry in parts.items():
+        keyword = entry.get("keyword", next(iter(entry["results"][0])))
+        for size, result in zip(entry["sizes"], entry["results"]):
+            rate = next((f"{k} {v}" for k, v in result.items() if k.endswith("_per_s") or k.endswith("_per_second")),
+                        "")
+            note = f"allocated (anon) {result['peak_anon_mb']:.0f} MB" if "peak_anon_mb" in result else ""
+            rows.append((part, f"{keyword}={size}", round(peak_mb(result), 1), rate,
+                         result.get("seconds", result.get("wall_s", result.get("fit_seconds", ""))), note))
+        load = entry.get("load_average_at_start")
+        when = f"run {entry['date']}, load {load[0]:.1f}" if entry.get("date") and load else ""
+        rows.append((part, f"growth: data x{entry['data_growth']:.1f}", f"x{entry['rss_growth']:.3f}",
+                     "target < x1.25: " + ("met" if entry["target_met"] else "NOT met"), "", when))
+    return rows
 
 
 if __name__ == "__main__":

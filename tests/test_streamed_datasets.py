@@ -127,3 +127,31 @@ def test_a_corrupt_image_found_by_a_worker_is_one_line_naming_the_file(tmp_path)
         finetune(folder, tmp_path / "run", image_size=16, epochs=1, workers=2, pretrained=False)
     message = str(info.value)
     assert "\n" not in message and "1.jpg" in message and "truncated or corrupt" in message
+
+
+def test_predict_and_evaluate_decode_images_batch_by_batch_never_all_at_once(tmp_path, monkeypatch):
+    from PIL import Image
+    from serve_helpers import CLASSES, untrained_classifier_run
+
+    import geotune
+    from geotune.data.sampleset import SampleDataset
+    from geotune.data import image_dataset
+
+    untrained_classifier_run(tmp_path / "run")
+    rng = np.random.default_rng(0)
+    for name in CLASSES[:2]:
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(tmp_path / "data" / name / f"{i}.png")
+    model = geotune.load_model(tmp_path / "run")
+    expected = model.predict_proba(model.read(tmp_path / "data"), batch_size=4, engine="torch")
+    monkeypatch.setattr(SampleDataset, "to_sampleset", lambda self: pytest.fail("the whole input was decoded"))
+    decoded, real_sample = [], image_dataset.ImageDataset.sample
+    monkeypatch.setattr(image_dataset.ImageDataset, "sample",
+                        lambda self, i: decoded.append(i) or real_sample(self, i))
+    out = model.predict_to_file(tmp_path / "data", tmp_path / "pred.csv", batch_size=4, engine="torch")
+    rows = out.read_text().splitlines()
+    assert len(rows) == 11 and sorted(decoded) == list(range(10))
+    np.testing.assert_allclose(model.predict_proba(model.open(tmp_path / "data"), 4, "torch"), expected, atol=1e-5)
+    metrics = model.evaluate_source(tmp_path / "data", batch_size=4, engine="torch")
+    assert sum(map(sum, metrics["confusion_matrix"])) == 10

@@ -10,12 +10,14 @@ classes. Nothing here reads a whole volume: a window reads only the traces (SEG-
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, GeotuneWarning
 from . import seismic
+from .npy_reads import SectionReads
 
 _ALL = slice(None)
 
@@ -33,12 +35,20 @@ class ArraySections:
         self.n = self.full_shape[0]
         self.channels = 1 if array.ndim == 3 else self.full_shape[1]
         self.shape = self.full_shape[-2:]
+        # a .npy on disk is read section by section with plain reads, so streaming it never makes it resident
+        self.reads = SectionReads(array) if SectionReads.applies(array) else None
+
+    def section(self, index: int) -> np.ndarray:
+        """Section ``index`` as stored: (H, W) or (C, H, W)."""
+        return self.reads.section(index) if self.reads is not None else self.array[index]
 
     def read(self, index: int, rows: slice = _ALL, cols: slice = _ALL) -> np.ndarray:
         """(C, h, w) copy of section ``index`` (rows and columns as given), in the file's dtype."""
-        if self.array.ndim == 3:
-            return np.array(self.array[index, rows, cols])[None]
-        return np.array(self.array[index, :, rows, cols])
+        if self.reads is None:  # in memory (or a view of a memmap): slice only the window
+            key = (index, rows, cols) if self.array.ndim == 3 else (index, _ALL, rows, cols)
+            return np.array(self.array[key])[(None,) if self.array.ndim == 3 else ()]
+        section = self.reads.section(index)
+        return np.array(section[rows, cols])[None] if section.ndim == 2 else np.array(section[:, rows, cols])
 
     def stats_sample(self) -> np.ndarray:
         return seismic.sample_for_stats(self.array)
@@ -53,7 +63,7 @@ class TransposedSections(ArraySections):
         self.full_shape = (self.n,) + self.shape
 
     def read(self, index: int, rows: slice = _ALL, cols: slice = _ALL) -> np.ndarray:
-        return np.array(self.array[index, cols, rows].T)[None]
+        return np.array(self.section(index)[cols, rows].T)[None]
 
 
 class SegySections:
@@ -135,8 +145,13 @@ def open_pairs(data: str | os.PathLike, labels: str | os.PathLike | None):
     else:
         array = seismic.read_array(label_path)
         info = getattr(images, "info", None)
-        if (info is not None and info.kind == "3d" and array.ndim == 3 and array.shape != expected
-                and array.shape == info.shape):
+        if info is not None and info.kind == "3d" and array.ndim == 3 and array.shape == info.shape:
+            # segyio's shape wins: label volumes are usually made from the survey read by segyio. With as many
+            # crosslines as samples it is also the sections' shape, and reading it untransposed mislabels every pixel
+            if array.shape == expected:
+                warnings.warn(f"{label_path}: sections have as many samples as crosslines ({info.shape[1]}), so "
+                              "the label volume's axes are ambiguous; read as segyio's (inline, crossline, sample). "
+                              "Save (inline, sample, crossline) labels transposed to that shape.", GeotuneWarning)
             masks = TransposedSections(array, label_path)
         else:
             masks = ArraySections(array[None] if array.ndim == 2 else array, label_path)

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from .. import modeldir
-from ..data.samples import SampleSet, load_samples
+from ..data.samples import SampleSet, load_samples, open_dataset
+from ..data.sampleset import SampleDataset
 from ..errors import DataError, ModelError
 from .outputs import write_predictions
 
@@ -51,9 +52,11 @@ class ImageClassifier:
         return cls(model, config, folder)
 
     # -- inputs -------------------------------------------------------------------------------------
-    def read(self, source: str | os.PathLike, labels: str | os.PathLike | None = None,
-             require_labels: bool = False) -> SampleSet:
-        samples = load_samples(source, labels, int(self.config["image_size"]), require_labels=require_labels,
+    def open(self, source: str | os.PathLike, labels: str | os.PathLike | None = None,
+             require_labels: bool = False) -> SampleDataset:
+        """``source`` as a lazy dataset: each image is decoded when its batch is predicted, so memory stays
+        flat however many there are."""
+        samples = open_dataset(source, labels, int(self.config["image_size"]), require_labels=require_labels,
                                scaling=self.config.get("scaling"), channels=int(self.config["in_chans"]),
                                jpeg_draft=bool(self.config.get("jpeg_draft", False)))
         if samples.channels != int(self.config["in_chans"]):
@@ -61,9 +64,17 @@ class ImageClassifier:
                             f"{self.config['in_chans']}", source)
         return samples
 
-    def _as_batch(self, x) -> np.ndarray:
+    def read(self, source: str | os.PathLike, labels: str | os.PathLike | None = None,
+             require_labels: bool = False) -> SampleSet:
+        """``source`` decoded into one array (small inputs; files are predicted through ``open``)."""
+        return self.open(source, labels, require_labels).to_sampleset()
+
+    def _as_batch(self, x):
+        """Something sliceable into batches: a SampleSet's array, a lazy dataset, or an array."""
         if isinstance(x, SampleSet):
             return x.x
+        if isinstance(x, SampleDataset):
+            return _LazyBatches(x)
         x = np.asarray(x)
         if x.ndim == 3:
             x = x[:, None]
@@ -101,7 +112,7 @@ class ImageClassifier:
     # -- files --------------------------------------------------------------------------------------
     def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 64,
                         engine: str = "auto") -> Path:
-        samples = self.read(input)
+        samples = self.open(input)
         proba = self.predict_proba(samples, batch_size, engine)
         return write_predictions(out, proba, self.classes, samples.table, samples.ids)
 
@@ -112,7 +123,7 @@ class ImageClassifier:
         from ..evaluate.plots import save_evaluation_plots
         from .._atomic import atomic_file
 
-        samples = self.read(data, labels, require_labels=True)
+        samples = self.open(data, labels, require_labels=True)
         unknown = sorted(set(samples.labels.tolist()) - set(self.classes))
         if unknown:
             raise DataError(f"has labels the model does not know: {', '.join(unknown[:5])} "
@@ -171,3 +182,21 @@ class ImageClassifier:
 
         with ThreadPoolExecutor(workers) as pool:  # ONNX Runtime releases the GIL while it runs
             return np.concatenate(list(pool.map(run, starts)))
+
+
+class _LazyBatches:
+    """Slices of a lazy dataset, decoded when asked for: ``batches[a:b]`` -> (b - a, C, S, S) float32."""
+
+    def __init__(self, dataset: SampleDataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, window: slice) -> np.ndarray:
+        indices = range(*window.indices(len(self.dataset)))
+        size = self.dataset.image_size
+        out = np.empty((len(indices), self.dataset.channels, size, size), dtype=np.float32)
+        for row, index in enumerate(indices):
+            out[row] = self.dataset[index]
+        return out
