@@ -44,12 +44,13 @@ def main() -> None:
     name = "scale" + ("_quick" if args.quick else "")
     # parts run separately (hours apart) are kept side by side: each part records its own date, command and load
     previous = RESULTS / f"{name}.json"
-    payload = {"parts": json.loads(previous.read_text()).get("parts", {}) if previous.is_file() else {}}
+    kept = json.loads(previous.read_text()) if previous.is_file() else {}
+    payload = {"parts": kept.get("parts", {}), "notes": kept.get("notes", {})}
     for part in args.parts:
         module_name, keyword, small, large, quick_small, quick_large = SIZES[part]
         sizes = (quick_small, quick_large) if args.quick else (small, large)
         module = importlib.import_module(module_name)
-        results, started = [], machine()
+        results, started, date = [], machine(), time.strftime("%Y-%m-%d %H:%M")
         with tempfile.TemporaryDirectory(prefix=f"geotune-scale-{part}-") as tmp:
             for size in sizes:
                 results.append(module.run(size, Path(tmp) / str(size)))
@@ -58,10 +59,12 @@ def main() -> None:
         growth_rss = peak_mb(results[1]) / peak_mb(results[0])
         payload["parts"][part] = {"keyword": keyword, "sizes": sizes, "results": results,
                                   "data_growth": round(growth_data, 2), "rss_growth": round(growth_rss, 3),
-                                  "target_met": growth_rss < 1.25, "date": time.strftime("%Y-%m-%d %H:%M"),
+                                  "target_met": growth_rss < 1.25, "date": date,
                                   "command": " ".join(sys.argv),
                                   "load_average_at_start": started.get("load_average_at_start")}
-    write_results(name, payload, table_rows(payload["parts"]),
+        payload["notes"].pop(part, None)
+    write_results(name, payload, table_rows(payload["parts"]) + [(part, "see note", "", "", "", note)
+                                                                  for part, note in payload["notes"].items()],
                   ("part", "size", "peak memory MiB", "throughput", "seconds", "note"))
 
 
@@ -73,10 +76,11 @@ def table_rows(parts: dict) -> list[tuple]:
             rate = next((f"{k} {v}" for k, v in result.items() if k.endswith("_per_s") or k.endswith("_per_second")),
                         "")
             note = f"allocated (anon) {result['peak_anon_mb']:.0f} MB" if "peak_anon_mb" in result else ""
+            seconds = result.get("seconds", result.get("wall_s", result.get("fit_seconds")))
             rows.append((part, f"{keyword}={size}", round(peak_mb(result), 1), rate,
-                         result.get("seconds", result.get("wall_s", result.get("fit_seconds", ""))), note))
+                         "" if seconds is None else round(float(seconds), 1), note))
         load = entry.get("load_average_at_start")
-        when = f"run {entry['date']}, load {load[0]:.1f}" if entry.get("date") and load else ""
+        when = f"run from {entry['date']}, load average {load[0]:.1f}" if entry.get("date") and load else ""
         rows.append((part, f"growth: data x{entry['data_growth']:.1f}", f"x{entry['rss_growth']:.3f}",
                      "target < x1.25: " + ("met" if entry["target_met"] else "NOT met"), "", when))
     return rows
