@@ -92,7 +92,10 @@ def create_app(workbench: Workbench, token: str | None = None, allowed_hosts: se
               methods=["POST"]),
     ]
 
-    app = Starlette(routes=routes)
+    async def not_found(request, exc):
+        return JSONResponse({"error": "not found"}, status_code=404)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.token = token
     app.state.workbench = workbench
     hosts = allowed_hosts or {"127.0.0.1", "localhost", "::1"}

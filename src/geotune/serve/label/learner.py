@@ -78,7 +78,8 @@ class Learner:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
     def request_retrain(self) -> None:
         self._want_retrain = True
