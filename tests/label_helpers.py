@@ -22,7 +22,7 @@ def synthetic_project(folder, n_per_class: int = 4, size: int = 32, volume: bool
     x, y, classes = make_patches(n_per_class, size, 0)
     np.save(folder / "patches.npy", x)
     if volume:
-        np.save(folder / "volume.npy", make_volume(6, 160, 120, seed=1)["amplitude"])
+        np.save(folder / "volume.npy", make_volume(6, 120, 160, seed=1)["amplitude"])
     return folder, np.asarray(classes)[y], list(classes)
 
 
