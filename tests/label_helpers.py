@@ -70,3 +70,37 @@ def live_server(workbench):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def label_in_suggested_order(http, workbench, truth: dict, n_labels: int) -> list[str]:
+    """Play the labeller: take the app's suggestions (one retraining round at a time), answer with the true
+    class, wait for the retraining that follows; returns the items in the order labelled."""
+    done = []
+    every = workbench.project.settings.retrain_every
+    wait_for(lambda: workbench.learner.features is not None, 300, "features")
+    while len(done) < n_labels:
+        version = workbench.learner.model_version
+        batch = http.get(f"/api/next?n={min(every, n_labels - len(done))}").json()["items"]
+        assert batch and not {e["item"] for e in batch} & set(done)  # never suggests what is labelled
+        for entry in batch:
+            r = http.post("/api/label", json={"item": entry["item"], "label": truth[entry["item"]]}, headers=HEADERS)
+            assert r.status_code == 200, r.text
+            done.append(entry["item"])
+        if len(done) % every == 0:
+            wait_for(lambda: workbench.learner.model_version > version and workbench.learner.trained_on == len(done),
+                     120, f"retraining on {len(done)} labels")
+    return done
+
+
+def held_out_accuracy(workbench, items, labels, held_x, held_y) -> float:
+    """Accuracy on held-out samples of the workbench's head fitted on ``items`` with ``labels``."""
+    from geotune.serve.label.learner import fit_head
+    from geotune.training.features import extract_features
+
+    classes = workbench.project.settings.classes
+    features = workbench.learner.features
+    x = features[[workbench.pool.index[i] for i in items]]
+    y = np.asarray([classes.index(c) for c in labels])
+    head = fit_head(x, y, len(classes), reference=features)
+    held = extract_features(workbench.learner.backbone(), held_x).numpy()
+    return float((head.predict(held) == np.asarray([classes.index(c) for c in held_y])).mean())

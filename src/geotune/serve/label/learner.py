@@ -87,7 +87,7 @@ class Learner:
 
     def labels_changed(self, n_labels: int) -> None:
         """Called after each label: retrain once ``retrain_every`` labels have come since the last training."""
-        if n_labels - self.trained_on >= int(self.settings.retrain_every) or self.head is None:
+        if abs(n_labels - self.trained_on) >= int(self.settings.retrain_every):
             self.request_retrain()
 
     def _run(self) -> None:
@@ -185,6 +185,7 @@ class Learner:
         classes = list(self.project.settings.classes)
         present = np.unique(y)
         if len(present) < 2:
+            self.trained_on = len(y)  # counted, so the next try waits for N more labels
             self.status = {**self.status, "phase": "idle", "message": "label at least two classes to train"}
             return
         head = fit_head(x, y, len(classes), reference=self.features)

@@ -65,6 +65,7 @@ async function addClass() {
 async function refreshQueue() {
   const data = await api(`/api/next?n=${Math.max(6, S.state.learner.retrain_every)}`);
   S.queue = data.items; drawQueue();
+  $("current").dataset.modelVersion = data.model_version;  // which model chose this queue (tests wait on it)
 }
 
 function card(entry, onclick) {
