@@ -48,7 +48,7 @@ def wait_for(condition, timeout: float = 120.0, what: str = "condition"):
         if condition():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
 
 
 @contextlib.contextmanager

@@ -35,7 +35,10 @@ async function refreshState() {
   $("model").dataset.version = L.model_version; $("model").dataset.trainedOn = L.trained_on;
   drawClasses();
   if (first) setupSources();
-  if (L.model_version !== S.modelVersion || (first && L.phase !== "features")) {
+  const featuresNow = L.phase !== "features" && L.phase !== "starting";
+  const featuresJustReady = featuresNow && !S.featuresReady;  // suggestions before that are only file order
+  S.featuresReady = featuresNow;
+  if (L.model_version !== S.modelVersion || featuresJustReady || first) {
     S.modelVersion = L.model_version;
     await refreshQueue();
     if (!$("tab-sections").classList.contains("hidden")) loadOverlays();
@@ -65,7 +68,8 @@ async function addClass() {
 async function refreshQueue() {
   const data = await api(`/api/next?n=${Math.max(6, S.state.learner.retrain_every)}`);
   S.queue = data.items; drawQueue();
-  $("current").dataset.modelVersion = data.model_version;  // which model chose this queue (tests wait on it)
+  // which model chose this queue, and whether features were ready (before, it is file order): tests wait on them
+  $("current").dataset.modelVersion = data.model_version; $("current").dataset.features = S.featuresReady ? "1" : "";
 }
 
 function card(entry, onclick) {
@@ -233,8 +237,10 @@ async function refreshReview() {
   const counts = $("counts"); counts.innerHTML = "";
   S.state.classes.forEach((c) => { const tr = counts.insertRow(); tr.insertCell().textContent = c; tr.insertCell().textContent = S.state.counts[c] || 0; });
   const suspects = $("suspects"); suspects.innerHTML = "";
-  L.suspects.forEach((s) => { const div = card({ item: s.item, label: s.given, prediction: { class: s.suggested, confidence: s.score } },
-    () => relabel(s.item, s.suggested)); div.title = `click to relabel as ${s.suggested}`; suspects.appendChild(div); });
+  L.suspects.forEach((s) => { const div = card({ item: s.item, label: s.given },
+    () => relabel(s.item, s.suggested)); div.title = `click to relabel as ${s.suggested}`;
+    const hint = document.createElement("div"); hint.textContent = `looks like ${s.suggested} (+${s.score.toFixed(2)})`;
+    hint.style.color = colourOf(s.suggested); div.appendChild(hint); suspects.appendChild(div); });
   if (!L.suspects.length) suspects.textContent = "none";
   const data = await api(`/api/items?filter=${$("filter").value}&limit=120`);
   const items = $("items"); items.innerHTML = "";
@@ -256,6 +262,7 @@ function drawCurve(curve) {
   const X = (n) => P + (W - P - 20) * n / maxN; const Y = (a) => H - P - (H - P - 20) * a;
   [0, 0.5, 1].forEach((a) => el("text", { x: 4, y: Y(a) + 4, "font-size": 10 }, a.toFixed(1)));
   el("polyline", { points: curve.map((c) => `${X(c.labels)},${Y(c.accuracy)}`).join(" "), fill: "none", stroke: "#1f77b4", "stroke-width": 2 });
+  curve.forEach((c) => el("text", { x: X(c.labels) - 6, y: H - P + 14, "font-size": 10 }, String(c.labels)));
   curve.forEach((c) => el("circle", { cx: X(c.labels), cy: Y(c.accuracy), r: 3, fill: "#1f77b4", "data-labels": c.labels, "data-accuracy": c.accuracy }));
 }
 
