@@ -140,6 +140,7 @@ def test_a_mask_brushed_on_a_section_is_found_on_disk(tmp_path):
             _press(driver, str(classes.index("fault") + 1))
             ActionChains(driver).move_to_element_with_offset(image, 0, 0).click().perform()
             wait_for(lambda: any("@inline3" in i for i in wb.store.labels()), 60, "the point label")
+            wait_for(lambda: driver.execute_script("return (S.points || []).length") == 1, 60, "the point's marker")
             wait_for(lambda: driver.execute_script("return document.getElementById('pred-img').naturalWidth") > 0,
                      120, "the prediction overlay")
             driver.save_screenshot(str(_shots(tmp_path) / "labelling_sections.png"))

@@ -171,8 +171,11 @@ function drawPoints(points) {
   const canvas = $("draw"); const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const half = S.state.patch_size / 2;
-  points.forEach((p) => { ctx.strokeStyle = colourOf(p.label); ctx.lineWidth = 2;
-    ctx.strokeRect(p.col - half, p.row - half, 2 * half, 2 * half); });
+  points.forEach((p) => {  // the labelled patch: its class colour, outlined in black and white to show on any colour map
+    const [x, y, w] = [p.col - half, p.row - half, 2 * half];
+    ctx.globalAlpha = 0.35; ctx.fillStyle = colourOf(p.label); ctx.fillRect(x, y, w, w); ctx.globalAlpha = 1;
+    ctx.lineWidth = 2; ctx.strokeStyle = "#000"; ctx.strokeRect(x, y, w, w);
+    ctx.lineWidth = 1; ctx.strokeStyle = "#fff"; ctx.strokeRect(x + 1, y + 1, w - 2, w - 2); });
   S.points = points;
 }
 
