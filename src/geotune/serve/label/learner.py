@@ -78,8 +78,8 @@ class Learner:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        if self._thread.is_alive():  # a daemon: every file it writes is atomic, so leaving it mid-chunk loses nothing
+            self._thread.join(timeout=2)
 
     def request_retrain(self) -> None:
         self._want_retrain = True
@@ -129,6 +129,8 @@ class Learner:
         base = cache_key(self.settings.backbone, self.settings.image_size, self.pool.channels, self.pool.fingerprint())
         parts = []
         for start in range(0, total, CHUNK):
+            if self._stop:
+                return
             stop = min(total, start + CHUNK)
             with self._infer_lock:
                 parts.append(cached_features(self.backbone(), ChunkView(self.pool, start, stop), self.cache_dir,
