@@ -11,6 +11,7 @@ def test_label_command_serves_the_project_with_its_options(tmp_path, monkeypatch
     from starlette.testclient import TestClient
 
     from geotune.cli import main
+    from geotune.serve.label.learner import Learner
 
     project, _, _ = synthetic_project(tmp_path / "p", volume=False)
     served = {}
@@ -22,6 +23,7 @@ def test_label_command_serves_the_project_with_its_options(tmp_path, monkeypatch
             served["write_without_token"] = http.post("/api/classes", json={"name": "x"}).status_code
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(Learner, "start", lambda self: self)  # the wiring is under test here, not the learner
     assert main(["label", str(project), "--classes", "salt, fault", "--retrain-every", "5", "--port", "9123",
                  "--who", "ana"]) == 0
     assert served["host"] == "127.0.0.1" and served["port"] == 9123

@@ -21,7 +21,7 @@ import numpy as np
 from ..._atomic import atomic_file
 from ...errors import GeotuneError
 
-CHUNK = 256  # items per cached feature file: the progress step, and what a restart may recompute
+CHUNK = 64  # items per cached feature file: the progress step, what a restart recomputes, how long a stop waits
 SEED = 0
 
 
@@ -78,8 +78,8 @@ class Learner:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        if self._thread.is_alive():  # a daemon: every file it writes is atomic, so leaving it mid-chunk loses nothing
-            self._thread.join(timeout=2)
+        if self._thread.is_alive():  # it stops after the chunk of features or the fit in hand (seconds)
+            self._thread.join(timeout=120)
 
     def request_retrain(self) -> None:
         self._want_retrain = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class Project:
         if not self.root.is_dir():
             raise DataError("is not a folder (give the project folder that holds your images, patches or SEG-Y)",
                             root)
+        self._lock = threading.Lock()
         self.state_dir = self.root / STATE_DIR
         self.state_dir.mkdir(exist_ok=True)
         self.settings = self._load_settings(overrides)
@@ -81,10 +83,11 @@ class Project:
         name = (name or "").strip()
         if not name or len(name) > 40 or any(c in name for c in ",\"\n\r/\\"):
             raise ConfigError(f"class names are 1-40 characters without , \" / or line breaks: {name!r}")
-        if name not in self.settings.classes:
-            self.settings.classes.append(name)
-            self.save_settings()
-        return self.settings.classes
+        with self._lock:  # two tabs adding classes at once both keep theirs
+            if name not in self.settings.classes:
+                self.settings.classes.append(name)
+                self.save_settings()
+            return list(self.settings.classes)
 
     def save_settings(self) -> None:
         from ..._atomic import atomic_file
@@ -121,7 +124,7 @@ def scan_sources(root: Path, kinds: dict | None = None) -> list[Source]:
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or rel.parts[0] in (PATCH_DIR, MASK_DIR):
             continue
-        if not path.is_file():
+        if not path.is_file() or root not in path.resolve().parents:  # a link out of the project is not served
             continue
         suffix = path.suffix.lower()
         name = rel.as_posix()

@@ -43,6 +43,15 @@ class Workbench:
             self._server_lock.close()
             raise ConfigError("another geotune label is already serving this project; stop it first",
                               self.project.root) from None
+        try:
+            self._open(who)
+        except BaseException:
+            self._server_lock.close()  # releases the lock: the folder can be opened again once fixed
+            raise
+        if start_learner:
+            self.learner.start()
+
+    def _open(self, who: str) -> None:
         self.who = who
         self.pool = Pool(self.project, self.project.settings.image_size)
         self.store = LabelStore(self.project.labels_csv, self.project.state_dir / "labels.lock")
@@ -57,8 +66,6 @@ class Workbench:
         for label in set(self.store.labels().values()):  # labels made before a class was known (hand-edited CSV)
             if label not in self.project.settings.classes:
                 self.project.add_class(label)
-        if start_learner:
-            self.learner.start()
 
     def close(self) -> None:
         self.learner.stop()
