@@ -56,7 +56,14 @@ class Project:
                             root)
         self._lock = threading.Lock()
         self.state_dir = self.root / STATE_DIR
-        self.state_dir.mkdir(exist_ok=True)
+        try:
+            if not self.root.stat().st_mode & 0o222:  # marked read-only (shared data): root could still write
+                raise PermissionError(13, "the folder is marked read-only")
+            self.state_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot be written ({exc.strerror or exc}); the workbench keeps the labels in the "
+                            "project folder, so give a folder you can write to (copy or link the data into it)",
+                            root) from exc
         self.settings = self._load_settings(overrides)
         self.sources = scan_sources(self.root, self.settings.kinds)
 
