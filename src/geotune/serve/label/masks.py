@@ -122,13 +122,17 @@ class MaskStore:
 
 def mask_png(mask: np.ndarray, colours: list[tuple[int, int, int]], alpha: int = 120) -> bytes:
     """RGBA PNG: class k in ``colours[k - 1]``, unlabelled pixels transparent."""
-    from PIL import Image
-
     rgba = np.zeros(mask.shape + (4,), dtype=np.uint8)
     for k, colour in enumerate(colours, 1):
         hit = mask == k
         rgba[hit, :3] = colour
         rgba[hit, 3] = alpha
+    return rgba_png(rgba)
+
+
+def rgba_png(rgba: np.ndarray) -> bytes:
+    from PIL import Image
+
     out = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(out, format="PNG")
     return out.getvalue()

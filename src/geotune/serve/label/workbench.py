@@ -17,7 +17,7 @@ import numpy as np
 
 from ...errors import ConfigError, DataError
 from .learner import Learner
-from .masks import MaskStore, mask_png
+from .masks import MaskStore, mask_png, rgba_png
 from .pool import Pool, png_bytes, write_patch_png
 from .project import Project
 from .store import LabelStore
@@ -243,12 +243,7 @@ class Workbench:
         for k in range(proba.shape[1]):
             rgba[best == k, :3] = colour(k)
         rgba[..., 3] = (np.clip(votes.max(-1), 0, 1) * 90).astype(np.uint8)  # the seismic stays readable beneath
-        from PIL import Image
-        import io
-
-        out = io.BytesIO()
-        Image.fromarray(rgba, "RGBA").save(out, format="PNG")
-        png = out.getvalue()
+        png = rgba_png(rgba)
         self._prediction_cache[key] = png
         while len(self._prediction_cache) > 32:
             self._prediction_cache.popitem(last=False)
