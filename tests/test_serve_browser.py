@@ -7,32 +7,11 @@ from __future__ import annotations
 
 import io
 import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
-import pytest
 
+from browser_helpers import headless_chromium
 from serve_helpers import CLASSES, running_server, untrained_classifier_run
-
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
-def _browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    if not CHROMEDRIVER.is_file() or not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        pytest.skip("headless Chromium not found: install it with `apt-get install chromium chromium-driver` "
-                    "to run the web app's browser test")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="geotune-chromium-")
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--window-size=1100,900",
-                 f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    return driver, profile
 
 
 def test_upload_in_browser_shows_prediction_and_a_real_page(tmp_path):
@@ -47,7 +26,7 @@ def test_upload_in_browser_shows_prediction_and_a_real_page(tmp_path):
     x, _, _ = make_patches(1, 48, 7)
     image = tmp_path / "fault patch.png"
     Image.fromarray((np.clip(x[1], 0, 1) * 255).astype(np.uint8)).save(image)
-    driver, profile = _browser()
+    driver, profile = headless_chromium()
     try:
         with running_server([tmp_path / "patches"]) as server:
             driver.set_page_load_timeout(180)

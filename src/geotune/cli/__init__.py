@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "recognition",
     "report",
     "serve",
+    "label",
     "prospect",
     "plan",
 )
