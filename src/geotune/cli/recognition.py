@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -122,6 +123,8 @@ def _print_summary(summary: dict) -> None:
             print(f"  {group}: {cv['summary']['metric']} {scores[cv['summary']['metric']]:.3f}")
     if metrics:
         print(validation_line(metrics))
+        if isinstance(metrics.get("iou"), dict):  # segmentation: which classes the mean hides
+            print("  IoU per class: " + ", ".join(f"{name} {value:.3f}" for name, value in metrics["iou"].items()))
         for caveat in validation_caveats(summary, metrics):
             print(f"  note: {caveat}")
     if summary.get("note"):
@@ -171,7 +174,9 @@ def _register_evaluate(sub) -> None:
                    "(prospect models: deposits)")
     p.add_argument("--labels", help="labels .npy / masks, where the data does not hold them")
     p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with --data")
-    p.add_argument("--out", help="folder for metrics.json, confusion_matrix.png, reliability.png")
+    p.add_argument("--out", help="folder for metrics.json (every task) and plots: confusion_matrix.png and "
+                   "reliability.png (classify); confusion_matrix.png (pixel shares per true class), iou.png (IoU "
+                   "per class) and example.png (the most labelled section, true and predicted classes) (segment)")
     p.set_defaults(func=_evaluate)
 
 
@@ -215,6 +220,9 @@ def _register_predict(sub) -> None:
     p.add_argument("--patches", help="fusion: the .npy of patches or embeddings aligned with the input rows")
     p.add_argument("--allow-missing-curves", dest="allow_missing_curves", action="store_true",
                    help="logs: predict even from an input that holds none of the model's curves (refused otherwise)")
+    p.add_argument("--skip-bad", dest="skip_bad", action="store_true",
+                   help="logs, a folder of LAS files: predict the readable wells and list the unreadable files "
+                        "(a warning and OUT.skipped.json) instead of stopping at the first")
     p.set_defaults(func=_predict)
 
 
@@ -223,7 +231,9 @@ def _predict(args) -> int:
 
     options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "model", "input", "out")}
     out = predict(args.model, args.input, args.out, **options)
-    print(f"predictions written to {out}")
+    skipped = Path(out).with_suffix(".skipped.json")  # --skip-bad: the files left out (logs/batch.py)
+    listed = f"; unreadable files left out are listed in {skipped}" if options.get("skip_bad") and skipped.is_file() else ""
+    print(f"predictions written to {out}{listed}")
     return 0
 
 

@@ -246,6 +246,7 @@ class Segmenter:
         fn = torch_predict_fn(self.model)
         overlap = float(self.config.get("overlap", 0.5))
         scores = SegmentationScores(self.classes)
+        example, most_labelled = None, -1  # the section with the most non-background pixels, for example.png
         for index in range(images.n):
             mask = check_mask(masks.read(index)[0], labels)
             if mask.size and mask.max() >= len(self.classes):
@@ -253,13 +254,20 @@ class Segmenter:
                                 labels)
             image = seismic.normalise(images.read(index), low, high)
             proba = predict_tiled(fn, image, self.window, len(self.classes), overlap, batch_size)
-            scores.update(mask, proba.argmax(0))
+            predicted = proba.argmax(0)
+            scores.update(mask, predicted)
+            labelled = int(np.count_nonzero(mask))
+            if out_dir is not None and labelled > most_labelled:
+                example, most_labelled = (image[0], mask, predicted), labelled
         metrics = scores.result()
         if out_dir is not None:
             import json
 
+            from ..evaluate.plots import save_segmentation_plots
+
             with atomic_file(Path(out_dir) / "metrics.json") as handle:
                 json.dump(metrics, handle, indent=2)
+            save_segmentation_plots(Path(out_dir), metrics, example)
         return metrics
 
 
