@@ -109,7 +109,7 @@ def example_png(path: Path, section: np.ndarray, truth: np.ndarray, predicted: n
     section = np.asarray(section, dtype=np.float32)
     limit = float(np.percentile(np.abs(section), 99)) or 1.0
     height, width = section.shape
-    fig, axes = plt.subplots(1, 2, figsize=(10, 2.5 + 4.0 * height / max(width, 1)), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, min(8.0, 1.0 + 4.5 * height / max(width, 1))), sharey=True)
     for ax, mask, title in ((axes[0], truth, "true classes"), (axes[1], predicted, "predicted classes")):
         ax.imshow(section, cmap="gray", vmin=-limit, vmax=limit, aspect="auto")
         shown = np.ma.masked_where(np.asarray(mask) == 0, mask)  # class 0 (background) left clear
@@ -119,7 +119,7 @@ def example_png(path: Path, section: np.ndarray, truth: np.ndarray, predicted: n
         ax.set_xlabel("trace")
     axes[0].set_ylabel("sample (depth down)")
     handles = [Patch(color=cmap(i), label=name) for i, name in enumerate(classes) if i > 0]
-    if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
-        fig.subplots_adjust(bottom=0.22)
+    if handles:  # below both panels; the saved figure's tight box takes it in
+        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 6),
+                   fontsize=8, frameon=False, title=f"{classes[0]} left clear", title_fontsize=8)
     return save_figure(fig, path)
