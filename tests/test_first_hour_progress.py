@@ -11,6 +11,7 @@ import re
 import pytest
 
 from geotune import progress
+from geotune.cli import main
 from geotune.prospect.synthetic import make_synthetic_area
 
 STAMP = re.compile(r"^\[\s*\d+ s\] ")
@@ -77,3 +78,18 @@ def test_lightning_epoch_lines_only_off_a_terminal_and_only_when_progress_is_on(
         assert progress_callbacks() == []  # a terminal keeps Lightning's bar
     assert epoch_summary({"val_mean_iou": 0.5, "train_loss": 1.25, "lr_step": 3.0, "zeta": float("nan")}) == \
         "train_loss 1.25, val_mean_iou 0.5"
+
+
+def test_logs_leave_one_well_out_reports_each_fold(progress_on, tmp_path, capsys):
+    from geotune.logs.synthetic import make_wells
+
+    make_wells(3, 60, seed=4, missing_pe_wells=0).to_csv(tmp_path / "wells.csv", index=False)
+    (tmp_path / "fast.yaml").write_text("extra: {gbm_params: {max_iter: 8}, forest_params: {n_estimators: 10}}\n")
+    assert main(["train", "--task", "logs", "--data", str(tmp_path / "wells.csv"), "--label-column", "Facies",
+                 "--group-by", "Well Name", "--cv", "logo", "--config", str(tmp_path / "fast.yaml"),
+                 "--out", str(tmp_path / "run")]) == 0
+    lines = stage_lines(capsys.readouterr().err)
+    for i, well in enumerate(("WELL-1", "WELL-2", "WELL-3"), 1):
+        assert f"fold {i}/3: holding out {well}" in lines
+        assert any(line.startswith(f"fold {i}/3: {well} accuracy ") for line in lines)
+    assert "final fit on every labelled row" in lines
