@@ -25,7 +25,7 @@ class EpochLines(pl.Callback):
     ``every_s`` (a cached linear probe runs dozens a second) share a line: the first, the last and one
     at least ``every_s`` after the previous line are printed."""
 
-    def __init__(self, every_s: float = 2.0):
+    def __init__(self, every_s: float = 10.0):
         self.every_s = float(every_s)
         self._pending: int | None = None
         self._last_line: float | None = None
