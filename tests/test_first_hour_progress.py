@@ -93,3 +93,13 @@ def test_logs_leave_one_well_out_reports_each_fold(progress_on, tmp_path, capsys
         assert f"fold {i}/3: holding out {well}" in lines
         assert any(line.startswith(f"fold {i}/3: {well} accuracy ") for line in lines)
     assert "final fit on every labelled row" in lines
+
+
+def test_a_long_repeated_stage_is_not_silent_off_a_terminal(progress_on, capsys, monkeypatch):
+    clock = iter([0.0, 1.0, 2.0, 40.0, 41.0, 42.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    with progress.command_line():  # takes the first reading
+        for step in range(1, 6):
+            progress.stage("predicting cells, chunk", step, 5)
+    # steps 2 and 4 follow a printed line within 30 s; step 3 comes 39 s after step 1
+    assert stage_lines(capsys.readouterr().err) == [f"predicting cells, chunk {i}/5" for i in (1, 3, 5)]

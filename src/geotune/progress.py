@@ -4,7 +4,8 @@ One line per stage. Who shows progress is the presentation layer's decision: the
 lines on for the length of a command (``command_line()``); the Python API and tests stay quiet unless
 they call ``enable(True)``. $GEOTUNE_PROGRESS=0 silences the command line too (1 turns the API on).
 On a terminal, repeated steps of one stage (well 3/22, 4/22, ...) overwrite one line; elsewhere (a log
-file, CI) only each stage's first and last step are printed, so a log gets one line per stage and its end.
+file, CI) each stage's first and last step are printed, and a step between them only when nothing was
+printed for ``QUIET_S`` seconds, so a log gets one line per stage and its end, and never falls silent long.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
-_state = {"enabled": None, "default": False, "open": False, "started": time.monotonic()}
+QUIET_S = 30.0  # off a terminal, the longest a repeated stage stays silent between its first and last step
+
+_state = {"enabled": None, "default": False, "open": False, "started": time.monotonic(), "written": 0.0}
 
 
 def enable(value: bool | None = True) -> None:
@@ -52,7 +55,8 @@ def stage(message: str, step: int | None = None, total: int | None = None) -> No
         return
     stream = sys.stderr
     tty = stream.isatty()
-    elapsed = time.monotonic() - _state["started"]
+    now = time.monotonic()
+    elapsed = now - _state["started"]
     counter = f" {step}/{total}" if step is not None and total is not None else ""
     line = f"[{elapsed:6.0f} s] {message}{counter}"
     repeated = step is not None and total is not None
@@ -61,12 +65,13 @@ def stage(message: str, step: int | None = None, total: int | None = None) -> No
         stream.write(("\r" if _state["open"] else "") + line + "\033[K" + end)
         _state["open"] = step < total
     else:
-        if repeated and 1 < step < total:
-            return  # not a terminal: the first and last step of each stage are enough
+        if repeated and 1 < step < total and now - _state["written"] < QUIET_S:
+            return  # not a terminal: the first and last step of each stage are enough, unless it has been long
         if _state["open"]:
             stream.write("\n")
             _state["open"] = False
         stream.write(line + "\n")
+    _state["written"] = now
     stream.flush()
 
 
