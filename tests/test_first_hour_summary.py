@@ -43,3 +43,25 @@ def test_the_alias_hint_names_an_option_geotune_train_has():
     assert "--aliases" in train._option_string_actions
     with pytest.raises(SystemExit):
         train.parse_args(["--aliases"])  # takes a file
+
+
+def test_every_command_on_the_first_hour_page_names_real_options():
+    """The page's commands (code spans, `$ geotune` lines, shell blocks) use commands and options that exist;
+    prose may leave out required ones (`geotune prospect fit --method gbm`)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "first-hour.md").read_text(encoding="utf-8")
+    commands = re.findall(r"`(geotune [^`]+)`", text)
+    commands += [line.removeprefix("$ ").strip() for line in text.splitlines()
+                 if line.startswith(("$ geotune ", "geotune "))]
+    commands = [c for c in commands if not re.match(r"geotune( [\w-]+)*:", c)]  # printed lines, not commands
+    assert len(commands) >= 8 and any("--skip-bad" in c for c in commands)
+    for command in commands:
+        parser, words = build_parser(), shlex.split(command)[1:]
+        while words and parser._subparsers is not None and words[0] in parser._subparsers._group_actions[0].choices:
+            parser = parser._subparsers._group_actions[0].choices[words.pop(0)]
+        unknown = [w.split("=")[0] for w in words if w.startswith("--") and w.split("=")[0]
+                   not in parser._option_string_actions]
+        assert not unknown, f"docs/first-hour.md: `{command}` uses {unknown}"

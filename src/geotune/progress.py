@@ -14,9 +14,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Iterable, Iterator, TypeVar
-
-T = TypeVar("T")
+from typing import Iterator
 
 QUIET_S = 30.0  # off a terminal, the longest a repeated stage stays silent between its first and last step
 
@@ -73,15 +71,6 @@ def stage(message: str, step: int | None = None, total: int | None = None) -> No
         stream.write(line + "\n")
     _state["written"] = now
     stream.flush()
-
-
-def steps(items: Iterable[T], message: str, total: int | None = None) -> Iterator[T]:
-    """Yield ``items``, reporting ``message i/total`` before each."""
-    items = list(items) if total is None else items
-    total = len(items) if total is None else total  # type: ignore[arg-type]
-    for i, item in enumerate(items, 1):
-        stage(message, i, total)
-        yield item
 
 
 def finish() -> None:
