@@ -65,3 +65,22 @@ def test_every_command_on_the_first_hour_page_names_real_options():
         unknown = [w.split("=")[0] for w in words if w.startswith("--") and w.split("=")[0]
                    not in parser._option_string_actions]
         assert not unknown, f"docs/first-hour.md: `{command}` uses {unknown}"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "export", "suggest", "models", "demo"])
+def test_recognition_commands_describe_every_option(command):
+    """Beside `train` (generated from TrainConfig) and the commands test_cli_help.py walks: help for every
+    option, its default stated when it has one, and its choices shown."""
+    import argparse
+
+    parser = build_parser()._subparsers._group_actions[0].choices[command]
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        if action.dest in ("help", "verbose") or not action.option_strings:
+            continue
+        name = action.option_strings[0]
+        assert action.help and len(action.help) > 12, f"geotune {command} {name} has no help"
+        if action.default not in (None, False, argparse.SUPPRESS):
+            assert f"(default: {action.default})" in text or "default" in action.help, f"{command} {name}"
+        if action.choices:
+            assert "{" + ",".join(map(str, action.choices)) + "}" in text, f"{command} {name} hides its choices"

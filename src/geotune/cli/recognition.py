@@ -238,9 +238,13 @@ def _predict(args) -> int:
 
 
 def _register_export(sub) -> None:
-    p = sub.add_parser("export", help="export a model to ONNX (validated against PyTorch)")
+    from .help_format import DefaultsHelpFormatter
+
+    p = sub.add_parser("export", help="export a model to ONNX (validated against PyTorch)",
+                       formatter_class=DefaultsHelpFormatter)
     p.add_argument("model", help="RUN or RUN/model")
-    p.add_argument("--format", choices=["onnx"], default="onnx")
+    p.add_argument("--format", choices=["onnx"], default="onnx",
+                   help="onnx: RUN/model/model.onnx, checked to match PyTorch's output")
     p.set_defaults(func=_export)
 
 
@@ -253,12 +257,22 @@ def _export(args) -> int:
 
 
 def _register_suggest(sub) -> None:
-    p = sub.add_parser("suggest", help="rank unlabelled samples to label next (active learning)")
-    p.add_argument("model", help="RUN or RUN/model")
+    from .help_format import DefaultsHelpFormatter
+
+    p = sub.add_parser("suggest", help="rank unlabelled samples to label next (active learning)",
+                       formatter_class=DefaultsHelpFormatter,
+                       description="Ranks the unlabelled samples of --pool by how much labelling each would teach "
+                                   "an image classifier (task classify), and writes the top --n to a CSV.")
+    p.add_argument("model", help="RUN or RUN/model of an image classifier")
     p.add_argument("--pool", required=True, help="unlabelled images, folder or .npy")
-    p.add_argument("--n", type=int, default=20)
-    p.add_argument("--out", default="suggestions.csv")
-    p.add_argument("--method", choices=["margin", "entropy", "diverse"], default="diverse")
+    p.add_argument("--n", type=int, default=20, help="how many samples to suggest")
+    p.add_argument("--out", default="suggestions.csv",
+                   help="CSV of the suggestions, best first: rank, id, the pool's path or index, score, "
+                        "predicted class and its probability")
+    p.add_argument("--method", choices=["margin", "entropy", "diverse"], default="diverse",
+                   help="margin: smallest gap between the two most probable classes; entropy: most spread "
+                        "probabilities; diverse: the most uncertain, spread over the feature space so that "
+                        "near-duplicates are not all picked")
     p.set_defaults(func=_suggest)
 
 
