@@ -102,3 +102,12 @@ def test_unknown_or_wrong_names_are_said(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert resolve_class_names(["a", "b", "c"], 3, None, given=True) == ["a", "b", "c"]
+
+
+def test_predict_and_evaluate_report_sections_off_a_terminal(trained, tmp_path, capsys, monkeypatch):
+    root, _, _ = trained
+    monkeypatch.delenv("GEOTUNE_PROGRESS")
+    assert main(["predict", str(root / "run"), str(root / "sections.npy"), "--out", str(tmp_path / "p.npy")]) == 0
+    err = capsys.readouterr().err
+    assert "predicting sections 1/8" in err and "predicting sections 8/8" in err
+    assert json.loads((tmp_path / "p.json").read_text())["classes"] == list(LABEL_NAMES)
