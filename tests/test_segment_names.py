@@ -89,6 +89,11 @@ def test_class_names_from_an_npz_or_a_prediction_sidecar(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps({"classes": ["a", "b"], "values": "class index"}))
     assert mask_class_names(tmp_path / "p.npy") == ["a", "b"]  # what `geotune predict` writes beside a .npy
     assert mask_class_names(tmp_path / "none.npy") is None
+    (tmp_path / "other.json").write_text(json.dumps({"survey": "F3"}))  # a JSON about something else
+    assert mask_class_names(tmp_path / "other.npy") is None
+    (tmp_path / "wrong.json").write_text(json.dumps({"class_names": "rock,salt"}))
+    with pytest.raises(DataError, match="must be a list of names"):
+        mask_class_names(tmp_path / "wrong.npy")
 
 
 def test_unknown_or_wrong_names_are_said(tmp_path):

@@ -232,8 +232,8 @@ def _predict(args) -> int:
     options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "model", "input", "out")}
     out = predict(args.model, args.input, args.out, **options)
     skipped = Path(out).with_suffix(".skipped.json")  # --skip-bad: the files left out (logs/batch.py)
-    listed = f"; unreadable files left out are listed in {skipped}" if options.get("skip_bad") and skipped.is_file() else ""
-    print(f"predictions written to {out}{listed}")
+    listed = options.get("skip_bad") and skipped.is_file()
+    print(f"predictions written to {out}" + (f"; unreadable files left out are listed in {skipped}" if listed else ""))
     return 0
 
 

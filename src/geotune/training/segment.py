@@ -97,9 +97,11 @@ def mask_class_names(labels: str | os.PathLike | None) -> list[str] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"class names file is not readable JSON ({exc})", sidecar) from exc
     key = next((k for k in CLASS_NAME_KEYS if isinstance(payload, dict) and k in payload), None)
-    names = payload.get(key) if key else None
+    if key is None:
+        return None  # a JSON about something else
+    names = payload[key]
     if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
-        raise DataError(f"class names file must hold {{\"class_names\": [\"name of class 0\", ...]}}", sidecar)
+        raise DataError(f'"{key}" must be a list of names, class 0 first', sidecar)
     return [str(n) for n in names]
 
 
@@ -196,8 +198,8 @@ def fit(cfg: TrainConfig) -> dict:
         callbacks.append(module.timer)
     run_dir = Path(cfg.out)
     trainer = make_trainer(cfg, run_dir, callbacks)
-    progress.stage(f"training {arch} ({cfg.backbone}, {source}) on {len(train_idx)} sections, {len(train)} windows "
-                   f"an epoch; validating on {len(val_idx)} whole sections; classes {', '.join(classes)}")
+    progress.stage(f"training {arch} ({cfg.backbone}, {source}) on {len(train_idx)} sections, {len(train)} "
+                   f"windows an epoch; validating on {len(val_idx)} whole sections; classes {', '.join(classes)}")
     train_started = time.monotonic()
     trainer.fit(module, datamodule=data, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
     validation_started = time.monotonic()
