@@ -198,7 +198,8 @@ def fit(cfg: TrainConfig) -> dict:
         callbacks.append(module.timer)
     run_dir = Path(cfg.out)
     trainer = make_trainer(cfg, run_dir, callbacks)
-    progress.stage(f"training {arch} ({cfg.backbone}, {source}) on {len(train_idx)} sections, {len(train)} "
+    start = "pretrained encoder" if cfg.pretrained else "random initialisation"  # the weights file: config.json
+    progress.stage(f"training {arch} ({cfg.backbone}, {start}) on {len(train_idx)} sections, {len(train)} "
                    f"windows an epoch; validating on {len(val_idx)} whole sections; classes {', '.join(classes)}")
     train_started = time.monotonic()
     trainer.fit(module, datamodule=data, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
