@@ -39,6 +39,13 @@ def needs_shared_data(item) -> bool:
     return "shared_data" in getattr(item, "fixturenames", ())
 
 
+@pytest.fixture(autouse=True)
+def quiet_progress(monkeypatch):
+    """Commands run in-process print progress lines; tests of other things expect only their own output.
+    Tests of progress itself delete the variable (``monkeypatch.delenv("GEOTUNE_PROGRESS")``)."""
+    monkeypatch.setenv("GEOTUNE_PROGRESS", "0")
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m selects, so that `-m shared_data` / `-m "not shared_data"` see the mark
 def pytest_collection_modifyitems(config, items):
     for item in items:

@@ -1,6 +1,7 @@
 """`geotune prospect fit|map` end to end on a tiny synthetic area, and its error lines."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -15,16 +16,29 @@ def area(tmp_path_factory):
     return make_synthetic_area(tmp_path_factory.mktemp("area"), shape=(40, 50), n_deposits=30, seed=2)
 
 
+def _stage_lines(err: str) -> list[str]:
+    """Progress lines without their clock: ``[   3 s] reading ...`` -> ``reading ...``."""
+    return [re.sub(r"^\[\s*\d+ s\] ", "", line) for line in err.splitlines() if re.match(r"^\[\s*\d+ s\] ", line)]
+
+
 def _layers(area):
     return [str(area[n]) for n in ("fault_dist", "host", "anomaly")]
 
 
 @pytest.mark.parametrize("method", ["wofe", "logistic", "gbm"])
-def test_fit_then_map(tmp_path, area, method):
+def test_fit_then_map(tmp_path, area, method, capsys, monkeypatch):
+    monkeypatch.delenv("GEOTUNE_PROGRESS")  # what a user sees: progress lines on stderr (not a terminal here)
     run = tmp_path / "run"
     code = main(["prospect", "fit", "--layers", *_layers(area), "--deposits", str(area["deposits"]),
                  "--method", method, "--cv-blocks", "3", "--members", "2", "--out", str(run)])
     assert code == 0
+    lines = _stage_lines(capsys.readouterr().err)
+    assert lines[0].startswith("reading 3 evidence layer(s)") and lines[-1].startswith("saving ")
+    assert any(line.startswith(f"{method}: fitting on 30 deposits") for line in lines)
+    for fold in (1, 2, 3):
+        assert any(line.startswith(f"spatial CV fold {fold}/3: fitting on") for line in lines)
+    if method != "wofe":  # each ensemble's members: the first and the last (off a terminal)
+        assert lines.count(f"{method}: fitting ensemble member 2/2") == 4  # the final fit and 3 folds
     config = json.loads((run / "model" / "config.json").read_text())
     assert config["task"] == "prospect" and config["schema_version"] >= 1 and config["method"] == method
     metrics = json.loads((run / "model" / "metrics.json").read_text())
@@ -34,6 +48,9 @@ def test_fit_then_map(tmp_path, area, method):
     assert not list((run / "model").glob("*.pkl"))
     out = tmp_path / "maps" / "prospectivity.tif"
     assert main(["prospect", "map", str(run / "model" if method == "wofe" else run), "--out", str(out)]) == 0
+    lines = _stage_lines(capsys.readouterr().err)
+    assert [line.split(" ")[0] for line in lines][:4] == ["loading", "reading", f"{method}:", "writing"]
+    assert "prospectivity.tif, uncertainty.tif, map.png, curves.png" in lines[3]
     for name in ("prospectivity.tif", "uncertainty.tif", "map.png", "curves.png"):
         assert (out.parent / name).stat().st_size > 0
     with rasterio.open(out) as dst, rasterio.open(area["fault_dist"]) as src:

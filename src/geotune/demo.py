@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import progress
 from ._atomic import atomic_file
 
 FULL = {"train_per_class": 80, "test_per_class": 60, "size": 64, "image_size": 96, "epochs": 40}
@@ -54,9 +55,13 @@ def run_classify_demo(out: Path, quick: bool = False) -> dict:
     results = {}
     for name, pretrained in (("pretrained", True), ("random_init", False)):
         t0 = time.perf_counter()
+        start = "ImageNet weights" if pretrained else "random initialisation"
+        progress.stage(f"{name}: backbone features of {settings['train_per_class'] * 4} patches from {start}, "
+                       f"then a linear probe ({settings['epochs']} epochs)")
         summary = finetune(paths["train_data"], out / name, labels=paths["train_labels"], pretrained=pretrained,
                            image_size=settings["image_size"], epochs=settings["epochs"], strategy="linear-probe",
                            seed=42)
+        progress.stage(f"{name}: scoring {settings['test_per_class'] * 4} held-out patches")
         held_out = evaluate(summary["model_dir"], paths["test_data"], labels=paths["test_labels"],
                             out=out / name / "evaluation")
         results[name] = {"weights": summary.get("weights_source"), "val_accuracy": summary["metrics"]["accuracy"],

@@ -59,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from ..errors import GeotuneError
+    from ..progress import command_line
     from .warning_display import configure
 
     try:
-        with warnings.catch_warnings():  # in-process callers (tests, notebooks) get their filters back
+        # in-process callers (tests, notebooks) get their warning filters back, and stay quiet after the command
+        with warnings.catch_warnings(), command_line():
             configure(args.verbose)
             result = args.func(args)
     except GeotuneError as exc:

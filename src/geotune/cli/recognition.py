@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -122,6 +123,8 @@ def _print_summary(summary: dict) -> None:
             print(f"  {group}: {cv['summary']['metric']} {scores[cv['summary']['metric']]:.3f}")
     if metrics:
         print(validation_line(metrics))
+        if isinstance(metrics.get("iou"), dict):  # segmentation: which classes the mean hides
+            print("  IoU per class: " + ", ".join(f"{name} {value:.3f}" for name, value in metrics["iou"].items()))
         for caveat in validation_caveats(summary, metrics):
             print(f"  note: {caveat}")
     if summary.get("note"):
@@ -171,7 +174,9 @@ def _register_evaluate(sub) -> None:
                    "(prospect models: deposits)")
     p.add_argument("--labels", help="labels .npy / masks, where the data does not hold them")
     p.add_argument("--patches", help="fusion models: the .npy of patches or embeddings aligned with --data")
-    p.add_argument("--out", help="folder for metrics.json, confusion_matrix.png, reliability.png")
+    p.add_argument("--out", help="folder for metrics.json (every task) and plots: confusion_matrix.png and "
+                   "reliability.png (classify); confusion_matrix.png (pixel shares per true class), iou.png (IoU "
+                   "per class) and example.png (the most labelled section, true and predicted classes) (segment)")
     p.set_defaults(func=_evaluate)
 
 
@@ -215,6 +220,9 @@ def _register_predict(sub) -> None:
     p.add_argument("--patches", help="fusion: the .npy of patches or embeddings aligned with the input rows")
     p.add_argument("--allow-missing-curves", dest="allow_missing_curves", action="store_true",
                    help="logs: predict even from an input that holds none of the model's curves (refused otherwise)")
+    p.add_argument("--skip-bad", dest="skip_bad", action="store_true",
+                   help="logs, a folder of LAS files: predict the readable wells and list the unreadable files "
+                        "(a warning and OUT.skipped.json) instead of stopping at the first")
     p.set_defaults(func=_predict)
 
 
@@ -223,14 +231,20 @@ def _predict(args) -> int:
 
     options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "model", "input", "out")}
     out = predict(args.model, args.input, args.out, **options)
-    print(f"predictions written to {out}")
+    skipped = Path(out).with_suffix(".skipped.json")  # --skip-bad: the files left out (logs/batch.py)
+    listed = options.get("skip_bad") and skipped.is_file()
+    print(f"predictions written to {out}" + (f"; unreadable files left out are listed in {skipped}" if listed else ""))
     return 0
 
 
 def _register_export(sub) -> None:
-    p = sub.add_parser("export", help="export a model to ONNX (validated against PyTorch)")
+    from .help_format import DefaultsHelpFormatter
+
+    p = sub.add_parser("export", help="export a model to ONNX (validated against PyTorch)",
+                       formatter_class=DefaultsHelpFormatter)
     p.add_argument("model", help="RUN or RUN/model")
-    p.add_argument("--format", choices=["onnx"], default="onnx")
+    p.add_argument("--format", choices=["onnx"], default="onnx",
+                   help="onnx: RUN/model/model.onnx, checked to match PyTorch's output")
     p.set_defaults(func=_export)
 
 
@@ -243,12 +257,22 @@ def _export(args) -> int:
 
 
 def _register_suggest(sub) -> None:
-    p = sub.add_parser("suggest", help="rank unlabelled samples to label next (active learning)")
-    p.add_argument("model", help="RUN or RUN/model")
+    from .help_format import DefaultsHelpFormatter
+
+    p = sub.add_parser("suggest", help="rank unlabelled samples to label next (active learning)",
+                       formatter_class=DefaultsHelpFormatter,
+                       description="Ranks the unlabelled samples of --pool by how much labelling each would teach "
+                                   "an image classifier (task classify), and writes the top --n to a CSV.")
+    p.add_argument("model", help="RUN or RUN/model of an image classifier")
     p.add_argument("--pool", required=True, help="unlabelled images, folder or .npy")
-    p.add_argument("--n", type=int, default=20)
-    p.add_argument("--out", default="suggestions.csv")
-    p.add_argument("--method", choices=["margin", "entropy", "diverse"], default="diverse")
+    p.add_argument("--n", type=int, default=20, help="how many samples to suggest")
+    p.add_argument("--out", default="suggestions.csv",
+                   help="CSV of the suggestions, best first: rank, id, the pool's path or index, score, "
+                        "predicted class and its probability")
+    p.add_argument("--method", choices=["margin", "entropy", "diverse"], default="diverse",
+                   help="margin: smallest gap between the two most probable classes; entropy: most spread "
+                        "probabilities; diverse: the most uncertain, spread over the feature space so that "
+                        "near-duplicates are not all picked")
     p.set_defaults(func=_suggest)
 
 

@@ -41,6 +41,21 @@ def map_iou(truth: np.ndarray, predicted: np.ndarray) -> float:
     return float(map_iou_scores(truth, predicted).mean())
 
 
+def iou_per_class(confusion: np.ndarray) -> np.ndarray:
+    """IoU of each class from a (K, K) confusion matrix; NaN for a class neither present nor predicted."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    tp = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    return np.divide(tp, union, out=np.full_like(tp, np.nan), where=union > 0)
+
+
+def mean_iou(confusion: np.ndarray) -> float:
+    """Mean IoU over the classes present in truth or prediction (NaN when there are none)."""
+    values = iou_per_class(confusion)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
 def metrics_from_confusion(confusion: np.ndarray, classes: list[str], map_iou_value: float | None = None) -> dict:
     """accuracy, macro_f1, micro_f1, per_class, confusion_matrix, iou, mean_iou (and map_iou when given),
     exact over every pixel counted in ``confusion``."""

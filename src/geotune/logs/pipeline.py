@@ -601,8 +601,14 @@ class LogsModel:
     def classes(self) -> list[str]:
         return list(self.config["classes"])
 
-    def _prepared(self, data, allow_missing_curves: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-        raw, source = _read(data)
+    def _prepared(self, data, allow_missing_curves: bool = False,
+                  skip_bad: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        if skip_bad and not isinstance(data, pd.DataFrame):  # --skip-bad: unreadable files of a folder left out
+            from .batch import read_logs_skipping_bad
+
+            raw, source = read_logs_skipping_bad(data), data
+        else:
+            raw, source = _read(data)
         cfg = self.config
         well = find_column(raw, cfg.get("well_column"), WELL_NAMES)
         depth = find_column(raw, cfg.get("depth_column"), DEPTH_NAMES)
@@ -709,11 +715,11 @@ class LogsModel:
                 json.dump(metrics, handle, indent=2, default=float)
         return metrics
 
-    def predict_to_file(self, input, out, allow_missing_curves: bool = False) -> Path:
+    def predict_to_file(self, input, out, allow_missing_curves: bool = False, skip_bad: bool = False) -> Path:
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise DataError("log predictions are written as .csv", out)
-        raw, frame, source = self._prepared(input, allow_missing_curves)
+        raw, frame, source = self._prepared(input, allow_missing_curves, skip_bad)
         inputs = self.engine.inputs(frame)
         proba = np.empty((len(raw), len(self.classes)))
         order = frame[ROW].to_numpy()
@@ -729,7 +735,12 @@ class LogsModel:
                 columns[column] = values
         keep = (find_column(raw, self.config.get("well_column"), WELL_NAMES), find_column(raw, self.config.get("group_column")),
                 find_column(raw, self.config.get("depth_column"), DEPTH_NAMES))
-        return write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba), columns)
+        written = write_table_predictions(raw, keep, self.classes, proba, out, self.decide(proba), columns)
+        if skip_bad:
+            from .batch import write_skipped
+
+            write_skipped(out, raw)
+        return written
 
 
 def write_table_predictions(raw: pd.DataFrame, keep, classes, proba: np.ndarray, out, decided=None, columns=None):

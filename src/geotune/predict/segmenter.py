@@ -124,6 +124,20 @@ class Segmenter:
     def predict_to_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 16,
                         engine: str = "auto", output: str = "class", proba_class: int | None = None,
                         overlap: float | None = None, progress: bool | None = None, crossline: bool = False) -> Path:
+        """``_predict_file``; a .npy gets ``OUT.json`` beside it naming the classes (a .npy cannot hold names)."""
+        from .outputs import write_class_order
+
+        written = self._predict_file(input, out, batch_size, engine, output, proba_class, overlap, progress,
+                                     crossline)
+        if Path(written).suffix.lower() == ".npy":
+            index = len(self.classes) - 1 if proba_class is None else int(proba_class)
+            write_class_order(written, self.classes, "class index per pixel" if output == "class" else
+                              f"probability of class {self.classes[index]!r} per pixel")
+        return written
+
+    def _predict_file(self, input: str | os.PathLike, out: str | os.PathLike, batch_size: int = 16,
+                      engine: str = "auto", output: str = "class", proba_class: int | None = None,
+                      overlap: float | None = None, progress: bool | None = None, crossline: bool = False) -> Path:
         """Predict ``input`` (.sgy/.segy, .npy/.npz, .tif) into ``out``; the output kind follows ``out``'s
         extension (.sgy needs a SEG-Y input, .tif a GeoTIFF input, .npy any). ``output``: ``class`` or
         ``proba`` (probability of ``proba_class``, default the last class). ``crossline=True`` (3D SEG-Y)
@@ -246,28 +260,48 @@ class Segmenter:
         fn = torch_predict_fn(self.model)
         overlap = float(self.config.get("overlap", 0.5))
         scores = SegmentationScores(self.classes)
-        for index in range(images.n):
+        example, most_labelled = None, -1  # the section with the most non-background pixels, for example.png
+        for index in _progress(range(images.n), images.n, None):
             mask = check_mask(masks.read(index)[0], labels)
             if mask.size and mask.max() >= len(self.classes):
                 raise DataError(f"labels hold class {mask.max()} but the model knows {len(self.classes)} classes",
                                 labels)
             image = seismic.normalise(images.read(index), low, high)
             proba = predict_tiled(fn, image, self.window, len(self.classes), overlap, batch_size)
-            scores.update(mask, proba.argmax(0))
+            predicted = proba.argmax(0)
+            scores.update(mask, predicted)
+            labelled = int(np.count_nonzero(mask))
+            if out_dir is not None and labelled > most_labelled:
+                example, most_labelled = (image[0], mask, predicted), labelled
         metrics = scores.result()
         if out_dir is not None:
             import json
 
+            from ..evaluate.plots import save_segmentation_plots
+
             with atomic_file(Path(out_dir) / "metrics.json") as handle:
                 json.dump(metrics, handle, indent=2)
+            save_segmentation_plots(Path(out_dir), metrics, example)
         return metrics
 
 
 def _progress(items, total: int, enabled: bool | None) -> Iterator:
+    """tqdm's bar on a terminal (or when ``enabled`` asks for it); otherwise geotune's progress lines, which
+    the command line shows and the Python API does not."""
+    if enabled is None and not sys.stderr.isatty():
+        return _section_lines(items, total)
     from tqdm import tqdm
 
     return iter(tqdm(items, total=total, desc="sections", unit="section", file=sys.stderr,
                      disable=None if enabled is None else not enabled, leave=False))
+
+
+def _section_lines(items, total: int) -> Iterator:
+    from .. import progress
+
+    for i, item in enumerate(items, 1):
+        progress.stage("predicting sections", i, total)
+        yield item
 
 
 def _write_npy(out: Path, shape: tuple[int, ...], output: str, values) -> Path:

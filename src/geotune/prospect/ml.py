@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .. import progress
 from ..errors import DataError, ModelError
 from .layers import EvidenceStack
 from .wofe import deposit_cells
@@ -151,6 +152,7 @@ class MLProspectivity:
         rng = np.random.default_rng(self.seed)
         self.members_ = []
         for m in range(self.n_members):
+            progress.stage(f"{self.method}: fitting ensemble member", m + 1, self.n_members)
             pos = rng.integers(0, len(rows), len(rows)) if self.n_members > 1 else np.arange(len(rows))
             neg = rng.choice(candidates, n_neg, replace=False)
             neg_r, neg_c = np.unravel_index(neg, stack.shape)
@@ -198,7 +200,10 @@ class MLProspectivity:
 
     def _predict_into(self, out: np.ndarray, index: np.ndarray, stack: EvidenceStack) -> None:
         flat = {s["name"]: stack[s["name"]].array.ravel() for s in self.encoder_.specs}
+        n_chunks = -(-len(index) // CHUNK)
         for start in range(0, len(index), CHUNK):
+            if n_chunks > 1:  # a small map (a CV fold's blocks) is done before a line would help
+                progress.stage(f"{self.method}: predicting {len(index)} cells, chunk", start // CHUNK + 1, n_chunks)
             part = index[start:start + CHUNK]
             x = self.encoder_.transform({name: values[part] for name, values in flat.items()})
             for m, member in enumerate(self.members_):

@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .. import modeldir
+from .. import modeldir, progress
 from ..errors import DataError, ModelError
 from .deposits import read_deposits
 from .layers import EvidenceStack
@@ -57,6 +57,7 @@ def fit_run(layers: Sequence[str | os.PathLike], deposits: str | os.PathLike, me
 
     WofE decisions (classes without deposits, layers left without weight) are listed in
     ``metrics["wofe_notes"]`` rather than raised as warnings."""
+    progress.stage(f"reading {len(layers)} evidence layer(s) and the deposits")
     stack = EvidenceStack.from_files(layers, resample=resample, kinds=kinds, favourable=favourable, nodata=nodata)
     points = read_deposits(deposits)
     rows, cols = points.cells(stack.grid)
@@ -77,6 +78,7 @@ def fit_run(layers: Sequence[str | os.PathLike], deposits: str | os.PathLike, me
 
 def _fit_and_save(stack, points, rows, cols, deposits, method, out, unit_cell_km2, cv_blocks, block_km, resample,
                   seed, n_members, nodata, wofe_options) -> dict:
+    progress.stage(f"{method}: fitting on {len(points)} deposits over {int(stack.mask.sum())} cells")
     model = make_estimator(method, unit_cell_km2, seed, n_members, wofe_options).fit(stack, points)
     proba, _ = model.predict_both(stack)
     metrics: dict = {
@@ -119,6 +121,7 @@ def _fit_and_save(stack, points, rows, cols, deposits, method, out, unit_cell_km
     }
     if method == "wofe":
         config["wofe"] = wofe_options
+    progress.stage(f"saving {Path(out) / 'model'}")
     modeldir.save(Path(out) / "model", config, metrics=metrics, files=files)
     return metrics
 
@@ -162,11 +165,14 @@ def map_run(run: str | os.PathLike, out: str | os.PathLike, layer_rasters: bool 
     from ..data.rasters import write_raster
     from .plots import curves_png, map_png
 
-    folder, config, model = load_run(run)
     out = Path(out)
     if out.suffix.lower() not in (".tif", ".tiff"):
         raise DataError("the prospectivity map must be a GeoTIFF (.tif)", out)
+    progress.stage(f"loading the model in {run}")
+    folder, config, model = load_run(run)
+    progress.stage(f"reading {len(config['layers'])} evidence layer(s)")
     stack = stack_for_run(config, folder)
+    progress.stage(f"{config['method']}: predicting {int(stack.mask.sum())} cells")
     proba, uncertainty = model.predict_both(stack)
     points = _run_deposits(folder, config)
     curves = json.loads((folder / "curves.json").read_text(encoding="utf-8"))
@@ -174,12 +180,15 @@ def map_run(run: str | os.PathLike, out: str | os.PathLike, layer_rasters: bool 
               "prediction_rate": "prediction rate (held-out blocks)"}
     paths = {"prospectivity": out, "uncertainty": out.with_name("uncertainty.tif"),
              "map": out.with_name("map.png"), "curves": out.with_name("curves.png")}
+    progress.stage(f"writing {paths['prospectivity'].name}, {paths['uncertainty'].name}, "
+                   f"{paths['map'].name}, {paths['curves'].name}")
     write_raster(paths["prospectivity"], proba, stack.grid)
     write_raster(paths["uncertainty"], uncertainty, stack.grid)
     map_png(paths["map"], proba, uncertainty, stack.grid,
             None if points is None else (points.x, points.y), title=f"{config['method']} prospectivity")
     curves_png(paths["curves"], {labels.get(k, k): v for k, v in curves.items()})
     if layer_rasters and isinstance(model, WeightsOfEvidence):
+        progress.stage("writing the weights rasters of each layer")
         for layer, maps in model.quantity_maps(stack).items():
             for quantity, array in maps.items():
                 key = f"{layer}_{quantity}"

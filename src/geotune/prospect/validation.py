@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import progress
 from ..errors import DataError
 from .layers import EvidenceStack
 from .wofe import deposit_cells
@@ -132,6 +133,8 @@ def spatial_block_cv(make_model: Callable[[], object], stack: EvidenceStack, dep
         train_area = mask & (folds != k)
         test_area = mask & (folds == k)
         train = deposit_fold != k
+        progress.stage(f"spatial CV fold {k + 1}/{n_folds}: fitting on {int(train.sum())} deposits, "
+                       f"scoring {int((~train).sum())} held out")
         model = make_model()
         model.fit(stack, (rows[train], cols[train]), region=train_area)
         proba, unc = model.predict_both(stack, test_area)

@@ -9,7 +9,7 @@ LOGS = register_task(Task(
     model_class="geotune.logs.pipeline:LogsModel",
     inputs="a CSV/Parquet table with --label-column, a LAS file, or a folder of LAS files",
     predict_outputs=(".csv",),
-    predict_options=("allow_missing_curves",),
+    predict_options=("allow_missing_curves", "skip_bad"),
     options=("label_column", "depth_column", "exclude", "model_type", "smooth", "decode", "aliases", "well_column",
              "features", "windows", "shifts", "normalise", "impute", "adjacency", "window", "width", "score_exclude",
              "gbm_params", "forest_params", "max_rows_per_well", "cost_matrix", "cost_classes", "cv_group",

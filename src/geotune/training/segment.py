@@ -15,20 +15,26 @@ traces at a time, so a survey larger than memory trains. Training runs on Lightn
 
 from __future__ import annotations
 
+import json
+import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import progress
+from .._atomic import atomic_file
 from ..config import TrainConfig
 from ..data.windows import random_window
 from ..data.sections import load_pairs
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, GeotuneWarning
 from ..evaluate.segmentation import IOU_THRESHOLDS, map_iou, segmentation_metrics
 
 __all__ = ["fit", "run_segment_demo", "make_loss", "balanced_class_weights", "load_pairs", "random_window",
-           "map_iou", "segmentation_metrics", "IOU_THRESHOLDS", "DEFAULT_IMAGE_SIZE", "LOSSES"]
+           "map_iou", "segmentation_metrics", "IOU_THRESHOLDS", "DEFAULT_IMAGE_SIZE", "LOSSES",
+           "mask_class_names", "resolve_class_names"]
 
 DEFAULT_IMAGE_SIZE = 96
 LOSSES = ("ce", "dice", "focal", "dice+ce")
@@ -64,6 +70,57 @@ def balanced_class_weights(counts: np.ndarray) -> np.ndarray:
     return (weights / weights.mean()).astype(np.float32)
 
 
+# ---------------------------------------------------------------- class names
+
+CLASS_NAME_KEYS = ("class_names", "classes")
+
+
+def mask_class_names(labels: str | os.PathLike | None) -> list[str] | None:
+    """Class names stored with the masks: a ``class_names`` array in a labels .npz, or a JSON beside the
+    labels (``masks.npy`` -> ``masks.json``) holding ``{"class_names": [...]}`` (or ``"classes"``, as
+    `geotune predict` writes beside a .npy). None when neither is there."""
+    if labels is None:
+        return None
+    path = Path(labels)
+    if path.suffix.lower() == ".npz" and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                if "class_names" in archive.files:
+                    return [str(v) for v in archive["class_names"].reshape(-1).tolist()]
+        except (ValueError, OSError) as exc:
+            raise DataError(f"cannot be read as a NumPy archive ({exc})", path) from exc
+    sidecar = path.with_suffix(".json")
+    if not sidecar.is_file():
+        return None
+    try:
+        payload = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"class names file is not readable JSON ({exc})", sidecar) from exc
+    key = next((k for k in CLASS_NAME_KEYS if isinstance(payload, dict) and k in payload), None)
+    if key is None:
+        return None  # a JSON about something else
+    names = payload[key]
+    if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
+        raise DataError(f'"{key}" must be a list of names, class 0 first', sidecar)
+    return [str(n) for n in names]
+
+
+def resolve_class_names(names: list[str] | None, n_classes: int, labels, given: bool) -> list[str]:
+    """The names of classes 0..n_classes-1; ``class_<i>`` (with a warning) only when no name is known."""
+    where = "--class-names" if given else f"the class names stored with {labels}"
+    if names:
+        if len(names) < n_classes:
+            raise DataError(f"{where} name {len(names)} classes but the masks hold class numbers up to "
+                            f"{n_classes - 1}", labels)
+        if len(set(names)) != len(names):
+            raise DataError(f"{where} repeat a name: {names}", labels)
+        return [str(n) for n in names]
+    warnings.warn(f"{labels}: the masks' classes have no names and are called class_0 .. class_{n_classes - 1}; "
+                  f"name them with --class-names or a {Path(str(labels)).with_suffix('.json').name} beside the "
+                  'masks holding {"class_names": [...]}', GeotuneWarning, stacklevel=2)
+    return [f"class_{i}" for i in range(n_classes)]
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -90,13 +147,15 @@ def fit(cfg: TrainConfig) -> dict:
     if not cfg.out:
         raise ConfigError("--out is required")
     started = time.monotonic()
+    progress.stage("reading sections and masks")
     images, masks = open_pairs(cfg.data, cfg.labels)
     counts = scan_labels(masks, cfg.labels)  # (sections, classes), one streamed pass over the masks
-    n_classes = int(max(counts.shape[1], len(cfg.class_names or [])))
+    names = cfg.class_names or mask_class_names(cfg.labels)
+    n_classes = int(max(counts.shape[1], len(names or [])))
     if n_classes < 2:
         raise DataError("labels hold a single class; segmentation needs at least two", cfg.labels)
     counts = np.pad(counts, ((0, 0), (0, n_classes - counts.shape[1])))
-    classes = [str(c) for c in (cfg.class_names or [f"class_{i}" for i in range(n_classes)])]
+    classes = resolve_class_names(names, n_classes, cfg.labels, given=bool(cfg.class_names))
     size = int(cfg.image_size or DEFAULT_IMAGE_SIZE)
     if size % 32:
         raise ConfigError(f"--image-size must be a multiple of 32 for the U-Net encoder, got {size}")
@@ -139,6 +198,9 @@ def fit(cfg: TrainConfig) -> dict:
         callbacks.append(module.timer)
     run_dir = Path(cfg.out)
     trainer = make_trainer(cfg, run_dir, callbacks)
+    start = "pretrained encoder" if cfg.pretrained else "random initialisation"  # the weights file: config.json
+    progress.stage(f"training {arch} ({cfg.backbone}, {start}) on {len(train_idx)} sections, {len(train)} "
+                   f"windows an epoch; validating on {len(val_idx)} whole sections; classes {', '.join(classes)}")
     train_started = time.monotonic()
     trainer.fit(module, datamodule=data, ckpt_path=resume_checkpoint(cfg, run_dir), weights_only=True)
     validation_started = time.monotonic()
@@ -197,12 +259,15 @@ def run_segment_demo(out: str, quick: bool = False) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
     np.save(data_dir / "sections.npy", images)
     np.save(data_dir / "labels.npy", labels)
+    with atomic_file(data_dir / "labels.json") as handle:
+        json.dump({"class_names": list(LABEL_NAMES)}, handle)
     results: dict[str, Any] = {}
     for name, pretrained in (("pretrained", True), ("random_init", False)):
         cfg = TrainConfig(data=str(data_dir / "sections.npy"), labels=str(data_dir / "labels.npy"),
                           out=str(out_path / name), task="segment", pretrained=pretrained, epochs=epochs,
-                          batch_size=16, lr=2e-3, image_size=64, loss="dice+ce", class_weights=True, seed=0,
-                          class_names=list(LABEL_NAMES)).validate()
+                          batch_size=16, lr=2e-3, image_size=64, loss="dice+ce", class_weights=True,
+                          seed=0).validate()  # class names from data/labels.json, as a user's masks would carry
+        progress.stage(f"segment demo: training the {name.replace('_', ' ')} encoder ({epochs} epochs)")
         results[name] = fit(cfg)
     print(f"{'class':12} {'IoU pretrained':>15} {'IoU random init':>16}")
     for cls in LABEL_NAMES:

@@ -19,7 +19,7 @@ from torch import nn
 from torchmetrics import MeanMetric, SumMetric
 from torchmetrics.classification import MulticlassConfusionMatrix
 
-from ..evaluate.segmentation import map_iou_scores
+from ..evaluate.segmentation import map_iou_scores, mean_iou
 from ..predict.segmenter import torch_predict_fn
 from ..predict.tiling import predict_tiled
 from .modules import make_optimizer
@@ -72,6 +72,7 @@ class SegmentationModule(pl.LightningModule):
         self.history: list[dict] = []
         self.scores: dict | None = None  # the last validation: confusion, map_iou, val_loss, step
         self._val_loss: float | None = None
+        self._val_mean_iou = float("nan")
         self.train_seconds = 0.0  # wall time in training epochs (data loading included), validation excluded
         self._epoch_started, self._val_seconds = None, 0.0
 
@@ -118,6 +119,8 @@ class SegmentationModule(pl.LightningModule):
         entry = {"epoch": epochs, "train_loss": train_loss}
         if self._val_loss is not None:
             entry["val_loss"] = self._val_loss
+            if not math.isnan(self._val_mean_iou):
+                entry["val_mean_iou"] = self._val_mean_iou
         self.history.append(entry)
 
     # ------------------------------------------------------------ validation
@@ -150,8 +153,11 @@ class SegmentationModule(pl.LightningModule):
         for metric in (self.confusion, self.val_loss_sum, self.val_pixels, self.map_sum, self.map_count):
             metric.reset()
         self._val_loss = val_loss
+        self._val_mean_iou = mean_iou(confusion)
         self._val_seconds += time.monotonic() - self._val_started
         self.log("val_loss", val_loss, prog_bar=True, sync_dist=False)  # already the same on every rank
+        if not math.isnan(self._val_mean_iou):
+            self.log("val_mean_iou", self._val_mean_iou, prog_bar=True, sync_dist=False)
         self.scores = {"confusion": confusion, "map_iou": map_value, "val_loss": val_loss,
                        "step": int(self.trainer.global_step)}
 

@@ -23,6 +23,7 @@ def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs
     # a run killed at any point resumes from its last finished epoch.
     callbacks = [ModelCheckpoint(dirpath=checkpoints, filename="last", monitor=None, save_top_k=1,
                                  every_n_epochs=1, enable_version_counter=False), *extra_callbacks]
+    callbacks += progress_callbacks()
     if cfg.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"))
     check_precision(cfg.precision, cfg.accelerator)
@@ -46,6 +47,18 @@ def make_trainer(cfg: TrainConfig, run_dir: Path, extra_callbacks=(), max_epochs
         log_every_n_steps=1,
         deterministic=False,
     )
+
+
+def progress_callbacks() -> list:
+    """Off a terminal Lightning's bar is off; when progress is on (the command line), one line per epoch
+    says how training goes instead. On a terminal the bar stays."""
+    from .. import progress
+
+    if sys.stderr.isatty() or not progress.enabled():
+        return []
+    from .epoch_lines import EpochLines
+
+    return [EpochLines()]
 
 
 def quiet_lightning() -> None:
