@@ -7,7 +7,7 @@ from .help_format import DefaultsHelpFormatter
 
 METHOD_HELP = ("simsiam: two-view self-supervised training (crops, left-right flips, amplitude gain, band-limited "
                "noise), then batch-norm statistics recomputed on the data; bn: only recompute the batch-norm "
-               "statistics (seconds; the cheap baseline)")
+               "statistics (one pass over the data: the cheap baseline)")
 
 
 def register(sub) -> None:
