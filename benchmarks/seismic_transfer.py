@@ -22,9 +22,9 @@ Few real labels (``--part fewlabels``; writes benchmarks/results/seismic_transfe
     PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part fewlabels [--minutes 10]
 
 Held-out block: the last 20 % of each class of the F3 patches in file order (as fewlabels_f3.py and
-seismic_patches.py); the first 80 % (3005 patches) is the survey's unlabelled rest. Starts compared:
+seismic_patches.py); the first 80 % (3004 patches) is the survey's unlabelled rest. Starts compared:
 ImageNet (the offline tf_efficientnet_lite0 weights), ``geotune pretrain --method bn`` and ``geotune pretrain
---method simsiam --minutes M`` on those 3005 patches without labels (time and peak RSS from the weights file).
+--method simsiam --minutes M`` on those 3004 patches without labels (time and peak RSS from the weights file).
 For each start: the curve over 1, 2, 5, 10, 20 % of the rest labelled (5 draws each; the same draws for every
 start), a logistic regression on the frozen backbone's features, as fewlabels_f3.py (ImageNet: 0.693 at 5 %);
 and the plain user path at 5 % (draw 0): ``geotune train --weights W`` (default linear probe) then ``geotune
