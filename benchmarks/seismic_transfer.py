@@ -16,6 +16,19 @@ fault, as geotune shipped them; "after": ``make_fault_patches``) the script
 Both generators run in one process on the same F3 data; the all-nonfault baseline scores F1 0 (accuracy
 0.866). The commands run are recorded in the results. Writes benchmarks/results/seismic_transfer.{json,md}.
 Needs ../shared/data (F3 data: CC BY-SA 3.0, dGB Earth Sciences / TNO; patches: Cunha et al. 2020, MIT).
+
+Few real labels (``--part fewlabels``; writes benchmarks/results/seismic_transfer_fewlabels.{json,md}):
+
+    PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part fewlabels [--minutes 10]
+
+Held-out block: the last 20 % of each class of the F3 patches in file order (as fewlabels_f3.py and
+seismic_patches.py); the first 80 % (3004 patches) is the survey's unlabelled rest. Starts compared:
+ImageNet (the offline tf_efficientnet_lite0 weights), ``geotune pretrain --method bn`` and ``geotune pretrain
+--method simsiam --minutes M`` on those 3004 patches without labels (time and peak RSS from the weights file).
+For each start: the curve over 1, 2, 5, 10, 20 % of the rest labelled (5 draws each; the same draws for every
+start), a logistic regression on the frozen backbone's features, as fewlabels_f3.py (ImageNet: 0.693 at 5 %);
+and the plain user path at 5 % (draw 0): ``geotune train --weights W`` (default linear probe) then ``geotune
+evaluate`` on the held-out block.
 """
 
 from __future__ import annotations
@@ -135,6 +148,9 @@ def run_generator(generator: str, args, work: Path, y_f3: np.ndarray) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", default="synthetic", choices=["synthetic", "fewlabels"],
+                        help="synthetic: zero real labels; fewlabels: the few-label curve, ImageNet vs adapted start")
+    parser.add_argument("--minutes", type=float, default=10.0, help="fewlabels: the SimSiam pretraining budget")
     parser.add_argument("--n", type=int, default=2000, help="synthetic training patches per generator")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=64)
@@ -145,6 +161,10 @@ def main() -> None:
     args = parser.parse_args()
     if not F3.is_file():
         raise SystemExit(f"{F3} not found: this benchmark needs ../shared/data")
+    if args.part == "fewlabels":
+        from seismic_transfer_fewlabels import run_fewlabels
+
+        return run_fewlabels(args, F3, geotune)
     y_f3 = np.load(F3)["y"]
     assert [str(c) for c in np.load(F3)["class_names"]] == list(CLASS_NAMES)
     # the generators' pipelines run side by side (each step is its own geotune process) on the same F3 file

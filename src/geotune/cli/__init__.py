@@ -15,6 +15,7 @@ import warnings
 # Command-group modules, in the order their commands appear in --help.
 COMMAND_MODULES = (
     "recognition",
+    "pretrain",
     "report",
     "serve",
     "label",

@@ -156,7 +156,7 @@ def pretrained_state_dict(name: str, weights: str | os.PathLike | None = None):
     """``((state_dict, where), looked)`` from a local file or an offline package; ``(None, looked)``
     when neither has them (the caller may then try the hub). ``looked`` lists the places tried."""
     if weights is not None:
-        return (_read_state_dict(Path(weights)), f"local file {weights}"), []
+        return (_read_state_dict(Path(weights)), describe_weights_file(Path(weights), name)), []
     looked = ["--weights: not given"]
     source = OFFLINE_SOURCES.get(name)
     if source is None:
@@ -167,6 +167,36 @@ def pretrained_state_dict(name: str, weights: str | os.PathLike | None = None):
         looked.append(f"offline package for {name}: not installed")
         return None, looked
     return (source[1](file), f"offline package ({file})"), looked
+
+
+def describe_weights_file(path: Path, backbone: str) -> str:
+    """"local file PATH (sha256 ...)", plus what made it when `geotune pretrain` did; refuses a pretrain
+    output made for another backbone, naming the one it fits."""
+    import hashlib
+
+    if not path.is_file():
+        raise WeightsNotFoundError("weights file not found", path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    where = f"local file {path} (sha256 {digest.hexdigest()[:16]})"
+    meta = {}
+    if path.suffix == ".safetensors":
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as handle:
+                meta = dict(handle.metadata() or {})
+        except Exception:
+            meta = {}  # unreadable files are reported by _read_state_dict
+    if meta.get("geotune") == "pretrain":
+        if meta.get("backbone") not in (None, backbone):
+            raise WeightsNotFoundError(f"weights were pretrained for backbone {meta['backbone']!r}, not {backbone!r}: "
+                                       f"train with --backbone {meta['backbone']}", path)
+        where += (f"; geotune pretrain {meta.get('method', '?')} on {meta.get('data', '?')} at "
+                  f"{meta.get('image_size', '?')} px, from {meta.get('started_from', '?')}")
+    return where
 
 
 def _read_state_dict(path: Path) -> dict:
