@@ -31,6 +31,7 @@ LONG = [
     ["logs_seg2016.py", "--variants", "gbm"],
     ["seismic_tgs_salt.py", "--minutes", "22"],
     ["seismic_transfer.py", "--n", "2000"],
+    ["seismic_transfer.py", "--part", "fewlabels", "--minutes", "10"],
     ["scale.py"],
 ]
 
