@@ -35,16 +35,16 @@ def test_label_command_serves_the_project_with_its_options(tmp_path, monkeypatch
 def test_label_command_refuses_bad_input_in_one_line(tmp_path, capsys):
     from geotune.cli import main
 
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o555)  # a read-only data folder: labels cannot be kept there, and nothing is written into it
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)  # a read-only data folder: labels cannot be kept there, and nothing is written into it
     try:
         assert main(["label", str(tmp_path / "missing")]) == 2
         assert main(["label", str(tmp_path), "--retrain-every", "0"]) == 2
-        assert main(["label", str(shared)]) == 2
-        assert list(shared.iterdir()) == []
+        assert main(["label", str(read_only)]) == 2
+        assert list(read_only.iterdir()) == []
     finally:
-        shared.chmod(0o755)
+        read_only.chmod(0o755)
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and "missing" in lines[0] and "--retrain-every" in lines[1]
     assert "cannot be written" in lines[2]
