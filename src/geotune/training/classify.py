@@ -257,7 +257,6 @@ def _linear_probe(cfg, model, samples, y, sample_weight, train_idx, val_idx, run
 
 def _fit(cfg, module, train, val, run_dir, callbacks, quiet):
     data = ClassificationDataModule(train, val, cfg.batch_size, cfg.workers, cfg.seed)
-    module_trains_backbone = isinstance(module, FineTuneModule)
     if quiet or run_dir is None:
         import lightning.pytorch as pl
 
@@ -265,7 +264,7 @@ def _fit(cfg, module, train, val, run_dir, callbacks, quiet):
 
         quiet_lightning()
         trainer = pl.Trainer(max_epochs=cfg.epochs, accelerator="cpu" if cfg.accelerator == "auto" else cfg.accelerator,
-                             devices=1, precision=cfg.precision if module_trains_backbone else "32-true", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                             devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                              enable_model_summary=False, num_sanity_val_steps=0, callbacks=list(callbacks))
         trainer.fit(module, datamodule=data)
         return trainer
