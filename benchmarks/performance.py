@@ -16,8 +16,10 @@
    (inductor; its compile time reported apart), + bf16 autocast (only where the CPU has native bf16, else
    reported as refused), and geotune's own path (the FineTuneModule of `geotune train --strategy full` in a
    Lightning Trainer, batches from the ClassificationDataModule over a lazy dataset, augmentation on, the
-   precision geotune chooses here). Peak RSS of each run and CPU-seconds per image (steadier than wall time
-   on a shared machine) beside them.
+   precision geotune chooses here). Beside each: CPU-seconds per image (steadier than wall time on a shared
+   machine) and the process's peak RSS while that variant ran (the process holds the data, the batches and the
+   starting model throughout, so differences between rows are what the variant adds). torch.compile is
+   measured at the first batch size only: each new shape compiles again, minutes on 2 cores.
 
 Writes benchmarks/results/performance.{json,md} (parts 1-4) and performance_training.{json,md} (part 5).
 Targets: predict >= 5x the eager baseline and >= 0.9x plain ONNX Runtime; gradual with caching >= 2x faster
