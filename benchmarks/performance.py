@@ -1,17 +1,29 @@
 """CPU performance side by side, in one process run on the same model and data.
 
-    python benchmarks/performance.py [--images 192] [--image-size 224] [--gradual-repeats 2]
-        [--gradual-sizes 96,224] [--skip-gradual]
+    python benchmarks/performance.py [--parts startup,inference,gradual,training] [--images 192]
+        [--image-size 224] [--gradual-repeats 2] [--gradual-sizes 96,224] [--train-batches 32,16]
+        [--train-steps 4] [--skip-compile]
 
 1. inference: eager PyTorch (fp32, default memory format: the plain baseline), channels_last,
    channels_last + bf16, plain ONNX Runtime, and geotune's own predict path (ImageClassifier with the
    exported model.onnx; falls back to PyTorch when ONNX Runtime is absent);
 2. achieved FLOP/s of the forward pass against this machine's measured fp32 matrix-multiply ceiling;
 3. gradual unfreezing with activation caching against the same schedule without it;
-4. `geotune --help` start-up time.
+4. `geotune --help` start-up time;
+5. training throughput of full fine-tuning (EfficientNet-Lite0, 224 px, batch 32 and 16): images/s over
+   ``--train-steps`` optimizer steps after one warm-up step, for eager fp32 NCHW (the baseline: stock
+   convolutions and autograd), channels_last, + the depthwise weight-gradient fast path, + torch.compile
+   (inductor; its compile time reported apart), + bf16 autocast (only where the CPU has native bf16, else
+   reported as refused), and geotune's own path (the FineTuneModule of `geotune train --strategy full` in a
+   Lightning Trainer, batches from the ClassificationDataModule over a lazy dataset, augmentation on, the
+   precision geotune chooses here). Beside each: CPU-seconds per image (steadier than wall time on a shared
+   machine) and the process's peak RSS while that variant ran (the process holds the data, the batches and the
+   starting model throughout, so differences between rows are what the variant adds). torch.compile is
+   measured at the first batch size only: each new shape compiles again, minutes on 2 cores.
 
-Writes benchmarks/results/performance.{json,md}. Targets: predict >= 5x the eager baseline and >= 0.9x
-plain ONNX Runtime; gradual with caching >= 2x faster at the same accuracy; --help < 0.5 s.
+Writes benchmarks/results/performance.{json,md} (parts 1-4) and performance_training.{json,md} (part 5).
+Targets: predict >= 5x the eager baseline and >= 0.9x plain ONNX Runtime; gradual with caching >= 2x faster
+at the same accuracy; --help < 0.5 s; full fine-tuning >= 2.5x eager fp32 images/s.
 """
 
 from __future__ import annotations
@@ -187,21 +199,36 @@ def startup(results, rows):
 
 
 def main() -> None:
+    from performance_training import training
+
     parser = argparse.ArgumentParser()
+    parser.add_argument("--parts", default="startup,inference,gradual,training")
     parser.add_argument("--images", type=int, default=192)
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--gradual-per-class", type=int, default=150)
     parser.add_argument("--gradual-repeats", type=int, default=2)
     parser.add_argument("--gradual-sizes", default="96,224", help="image sizes for the gradual comparison")
     parser.add_argument("--skip-gradual", action="store_true")
+    parser.add_argument("--train-batches", default="32,16", help="batch sizes of the training-throughput part")
+    parser.add_argument("--train-steps", type=int, default=4, help="timed optimizer steps per training variant")
+    parser.add_argument("--skip-compile", action="store_true", help="leave torch.compile out of the training part")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     warnings.filterwarnings("ignore")
     results, rows = {}, []
-    startup(results, rows)
-    inference(args, results, rows)
-    if not args.skip_gradual:
+    if "startup" in parts:
+        startup(results, rows)
+    if "inference" in parts:
+        inference(args, results, rows)
+    if "gradual" in parts and not args.skip_gradual:
         gradual(args, results, rows)
-    write_results("performance", results, rows, ("measurement", "value", "vs baseline", "vs ORT", "note"))
+    if rows:
+        write_results("performance", results, rows, ("measurement", "value", "vs baseline", "vs ORT", "note"))
+    if "training" in parts:
+        results, rows = {}, []
+        training(args, results, rows)
+        write_results("performance_training", results, rows,
+                      (f"full fine-tuning, {args.image_size} px", "images/s", "vs eager fp32", "CPU-s/image", "peak RSS", "note"))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Sequence
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 
 def plain_worker_error(exc: Exception) -> Exception:
@@ -59,13 +59,23 @@ class LabelledSubset(Dataset):
                 torch.tensor(weight, dtype=torch.float32))
 
 
+def channels_last_collate(items):
+    """Stack items as DataLoader does, image batches (N x C x H x W) in channels_last: the layout the fine-tuning
+    modules convolve in, made here in the loader's workers rather than per step in the training loop."""
+    batch = default_collate(items)
+    if isinstance(batch, list) and batch and isinstance(batch[0], torch.Tensor) and batch[0].dim() == 4:
+        batch[0] = batch[0].contiguous(memory_format=torch.channels_last)
+    return batch
+
+
 class ClassificationDataModule(pl.LightningDataModule):
     """Train and validation loaders over two map-style datasets of ``(x, label, weight)`` items."""
 
     def __init__(self, train: Dataset, val: Dataset, batch_size: int, workers: int = 0, seed: int = 0):
         super().__init__()
         self.train, self.val = train, val
-        self.loader_args = {"batch_size": batch_size, "num_workers": workers, "persistent_workers": workers > 0}
+        self.loader_args = {"batch_size": batch_size, "num_workers": workers, "persistent_workers": workers > 0,
+                            "collate_fn": channels_last_collate}
         self.seed = seed
 
     @classmethod

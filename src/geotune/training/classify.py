@@ -156,6 +156,7 @@ def train_one(cfg, model, samples: SampleDataset, y, sample_weight, train_idx, v
         if stages is not None:
             return _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir,
                                    class_weights, quiet)
+    settle_precision(cfg, model, samples, train_idx)
     data = ClassificationDataModule.from_dataset(samples, y, sample_weight, train_idx, val_idx, cfg.batch_size,
                                                  cfg.workers, cfg.seed)
     module = FineTuneModule(model, cfg.lr, cfg.optimizer, cfg.weight_decay, cfg.strategy, cfg.lr_decay,
@@ -171,6 +172,7 @@ def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, va
     RUN/cache/ above ``cache_memory_gb`` and are deleted when training ends."""
     from .modules import CachedGradualModule
 
+    settle_precision(cfg, model, samples, train_idx)
     budget = float(cfg.cache_memory_gb) * 1e9
     module = CachedGradualModule(model, samples, stages, lr=cfg.lr, optimizer=cfg.optimizer,
                                  weight_decay=cfg.weight_decay, strategy=cfg.strategy, lr_decay=cfg.lr_decay,
@@ -185,6 +187,23 @@ def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, va
     finally:
         module.release_cache()
     return _plain_logits(model, Subset(samples, val_idx), workers=cfg.workers), trainer
+
+
+def settle_precision(cfg, model, samples, train_idx) -> None:
+    """Set ``cfg.precision`` to what this machine trains fastest in (see precision.choose_precision): on a CPU
+    with native bf16 a short probe on a few training samples decides; elsewhere nothing is timed. The choice is
+    recorded in the run's config."""
+    from .precision import choose_precision, step_timer
+
+    def batch():
+        return torch.stack([torch.as_tensor(samples[int(i)]) for i in train_idx[:8]])
+
+    def probe():
+        return step_timer(model, batch())()
+
+    chosen = choose_precision(cfg.precision, "precision" in cfg.model_fields_set, cfg.accelerator, probe)
+    if chosen != cfg.precision:
+        cfg.precision = chosen
 
 
 def _plain_logits(model, x, batch_size: int = 64, workers: int = 0) -> torch.Tensor:
