@@ -1,0 +1,122 @@
+"""`--strategy auto`: the budgeted search over recipes, its record, its replay, and honest validation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from geotune import finetune
+from geotune.config import TrainConfig
+from geotune.training.auto import Candidate, choose, plan_candidates
+
+
+@pytest.fixture(scope="module")
+def patches(tmp_path_factory) -> dict:
+    """4 classes x 40 synthetic patches of 32 px: enough per class for one validation split."""
+    from geotune.data.synthetic import make_patches
+
+    folder = tmp_path_factory.mktemp("auto_patches")
+    x, y, classes = make_patches(40, 32, 5)
+    np.save(folder / "x.npy", x)
+    np.save(folder / "y.npy", np.asarray(classes)[y])
+    return {"data": folder / "x.npy", "labels": folder / "y.npy", "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def auto_run(patches) -> dict:
+    out = patches["folder"] / "auto_run"
+    summary = finetune(patches["data"], out, labels=patches["labels"], strategy="auto", backbone="tf_efficientnet_lite0",
+                       image_size=32)
+    return {"out": out, "summary": summary}
+
+
+def _read(folder, name):
+    return json.loads((folder / "model" / name).read_text())
+
+
+def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
+    metrics = _read(auto_run["out"], "metrics.json")
+    search = metrics["search"]
+    scored = [c for c in search["candidates"] if c["status"] == "scored"]
+    assert len(scored) == 2  # the few-shot head and the trained head on the one backbone and size given
+    assert {c["n_val"] for c in scored} == {metrics["n_samples"]} == {32}  # the same 20 % split for all
+    assert all(c["seconds"] > 0 and 0 <= c["macro_f1"] <= 1 for c in scored)
+    chosen = next(c for c in scored if c["recipe"] == search["chosen"])
+    assert chosen["macro_f1"] >= max(c["macro_f1"] for c in scored) - 1 / 32 - 1e-9
+    config = _read(auto_run["out"], "config.json")
+    assert config["strategy"] == config["train"]["strategy"] == "linear-probe"  # a plain recipe, not "auto"
+    for name, value in search["chosen_options"].items():
+        assert config["train"][name] == value
+    assert "strategy auto chose" in auto_run["summary"]["note"]
+
+
+def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, tmp_path):
+    from geotune.cli import main
+
+    out = tmp_path / "replay"
+    assert main(["train", "--config", str(auto_run["out"] / "model" / "config.json"), "--out", str(out)]) == 0
+    first, again = _read(auto_run["out"], "config.json")["train"], _read(out, "config.json")["train"]
+    assert "search" not in _read(out, "metrics.json")
+    assert {k: again[k] for k in first if k != "out"} == {k: first[k] for k in first if k != "out"}
+
+
+def test_a_tiny_budget_stops_after_the_first_candidate_and_tiny_data_is_cross_validated(patches, tmp_path):
+    from geotune.data.synthetic import make_patches
+
+    x, y, classes = make_patches(8, 32, 2)  # 8 per class: too few for one validation split
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.asarray(classes)[y])
+    with pytest.warns(Warning, match="cross-validation"):
+        finetune(tmp_path / "x.npy", tmp_path / "run", labels=tmp_path / "y.npy", strategy="auto",
+                 backbone="tf_efficientnet_lite0", time_budget=0.001)
+    metrics = _read(tmp_path / "run", "metrics.json")
+    statuses = [c["status"] for c in metrics["search"]["candidates"]]
+    assert statuses[0] == "scored" and set(statuses[1:]) == {"skipped: budget"} and len(statuses) > 1
+    assert metrics["search"]["cross_validated"] and "cross-validation" in metrics["evaluated_on"]
+    assert metrics["n_samples"] == len(y)  # out-of-fold predictions of every label
+    config = _read(tmp_path / "run", "config.json")
+    assert config["n_train"] == len(y)  # the final model trained on all of them
+
+
+def test_explicit_options_win_over_the_search():
+    given = TrainConfig(strategy="auto", backbone="tf_efficientnet_lite2", image_size=48, fewshot="on",
+                        class_weights=False)
+    plans = plan_candidates(given, side=45, imbalanced=True)
+    assert plans and all(c.options["backbone"] == "tf_efficientnet_lite2" and c.options["image_size"] == 48
+                         for c in plans)
+    assert all(c.options.get("class_weights") is None for c in plans)
+    open_cfg = TrainConfig(strategy="auto")
+    sizes = {c.options["image_size"] for c in plan_candidates(open_cfg, side=45, imbalanced=True)}
+    assert 64 in sizes  # small patches are also tried near their own size, not only upsampled to 224
+    assert any(c.options.get("class_weights") for c in plan_candidates(open_cfg, side=45, imbalanced=True))
+    TrainConfig(task="classify", strategy="auto", fewshot="on").validate()  # probes only: allowed
+
+
+def test_equal_scores_go_to_the_cheaper_recipe():
+    def scored(name, f1):
+        return Candidate(name, {}, "probe", status="scored", macro_f1=f1, accuracy=f1, n_val=20)
+
+    cheap, dear, best = scored("cheap", 0.90), scored("dear", 0.93), scored("best", 0.99)
+    assert choose([cheap, dear]).name == "cheap"  # 0.03 apart: less than one of 20 validation samples
+    assert choose([cheap, dear, best]).name == "best"
+
+
+def test_report_says_how_the_split_was_made_and_lists_the_candidates(auto_run):
+    from geotune.report import render_report
+
+    text = render_report(auto_run["out"])
+    assert "How the model was chosen and validated" in text
+    assert "Recipes tried by --strategy auto" in text
+    assert "held-out split of 32 samples" in text
+    assert "Random split of array patches" in text  # .npy patches without --groups: the score may flatter
+
+
+def test_tile_names_are_recognised_but_class_names_are_not():
+    from geotune.report.sections.candidates import tile_sources
+
+    tiles = ["a/TS12_003.png", "a/TS12_004.png", "b/TS13-1.png", "b/TS13-2.png", "b/other.png"]
+    assert tile_sources(tiles, ["a", "b"]) == {"TS12": 2, "TS13": 2}
+    named = ["calcite/calcite_001.png", "calcite/calcite_002.png", "dolomite/dolomite_1.png", "dolomite/dolomite_2.png"]
+    assert tile_sources(named, ["calcite", "dolomite"]) == {}
