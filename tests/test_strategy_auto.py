@@ -14,13 +14,14 @@ from geotune.training.auto import Candidate, choose, plan_candidates
 
 @pytest.fixture(scope="module")
 def patches(tmp_path_factory) -> dict:
-    """4 classes x 40 synthetic patches of 32 px: enough per class for one validation split."""
+    """2 classes x 32 synthetic patches of 32 px: just enough per class for one validation split."""
     from geotune.data.synthetic import make_patches
 
     folder = tmp_path_factory.mktemp("auto_patches")
-    x, y, classes = make_patches(40, 32, 5)
-    np.save(folder / "x.npy", x)
-    np.save(folder / "y.npy", np.asarray(classes)[y])
+    x, y, classes = make_patches(32, 32, 5)
+    keep = y < 2
+    np.save(folder / "x.npy", x[keep])
+    np.save(folder / "y.npy", np.asarray(classes)[y[keep]])
     return {"data": folder / "x.npy", "labels": folder / "y.npy", "folder": folder}
 
 
@@ -28,7 +29,7 @@ def patches(tmp_path_factory) -> dict:
 def auto_run(patches) -> dict:
     out = patches["folder"] / "auto_run"
     summary = finetune(patches["data"], out, labels=patches["labels"], strategy="auto", backbone="tf_efficientnet_lite0",
-                       image_size=32)
+                       image_size=32, epochs=3)  # explicit options: the search varies only the head
     return {"out": out, "summary": summary}
 
 
@@ -36,15 +37,16 @@ def _read(folder, name):
     return json.loads((folder / "model" / name).read_text())
 
 
+@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
 def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
     metrics = _read(auto_run["out"], "metrics.json")
     search = metrics["search"]
     scored = [c for c in search["candidates"] if c["status"] == "scored"]
     assert len(scored) == 2  # the few-shot head and the trained head on the one backbone and size given
-    assert {c["n_val"] for c in scored} == {metrics["n_samples"]} == {32}  # the same 20 % split for all
+    assert {c["n_val"] for c in scored} == {metrics["n_samples"]} == {13}  # the same 20 % split for all
     assert all(c["seconds"] > 0 and 0 <= c["macro_f1"] <= 1 for c in scored)
     chosen = next(c for c in scored if c["recipe"] == search["chosen"])
-    assert chosen["macro_f1"] >= max(c["macro_f1"] for c in scored) - 1 / 32 - 1e-9
+    assert chosen["macro_f1"] >= max(c["macro_f1"] for c in scored) - 1 / 13 - 1e-9
     config = _read(auto_run["out"], "config.json")
     assert config["strategy"] == config["train"]["strategy"] == "linear-probe"  # a plain recipe, not "auto"
     for name, value in search["chosen_options"].items():
@@ -52,6 +54,7 @@ def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
     assert "strategy auto chose" in auto_run["summary"]["note"]
 
 
+@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
 def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, tmp_path):
     from geotune.cli import main
 
@@ -66,6 +69,7 @@ def test_a_tiny_budget_stops_after_the_first_candidate_and_tiny_data_is_cross_va
     from geotune.data.synthetic import make_patches
 
     x, y, classes = make_patches(8, 32, 2)  # 8 per class: too few for one validation split
+    x, y = x[y < 2], y[y < 2]
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", np.asarray(classes)[y])
     with pytest.warns(Warning, match="cross-validation"):
@@ -103,13 +107,14 @@ def test_equal_scores_go_to_the_cheaper_recipe():
     assert choose([cheap, dear, best]).name == "best"
 
 
+@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
 def test_report_says_how_the_split_was_made_and_lists_the_candidates(auto_run):
     from geotune.report import render_report
 
     text = render_report(auto_run["out"])
     assert "How the model was chosen and validated" in text
     assert "Recipes tried by --strategy auto" in text
-    assert "held-out split of 32 samples" in text
+    assert "held-out split of 13 samples" in text
     assert "Random split of array patches" in text  # .npy patches without --groups: the score may flatter
 
 

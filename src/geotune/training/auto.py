@@ -128,11 +128,12 @@ def plan_candidates(cfg: TrainConfig, side: int, imbalanced: bool, tiny: bool = 
     backbones = [cfg.backbone] if ("backbone" in given or cfg.weights or not cfg.pretrained) else \
         (installed_backbones() or [cfg.backbone])
     heads = [({"fewshot": "on"}, "few-shot head")]
-    if not ({"fewshot", "unlabelled"} & given) and not tiny:  # those two work through the few-shot / probe path as given
+    if not ({"fewshot", "unlabelled"} & given) and not tiny:  # those two keep the probe path the user chose
         trained = {"epochs": cfg.epochs if "epochs" in given else HEAD_EPOCHS}
         if imbalanced and "class_weights" not in given:
             trained["class_weights"] = True
-        heads.append((trained, "trained head" + (", class weights" if trained.get("class_weights") else "")))
+        # first: on thousands of samples the few-shot head's internal cross-validation costs more than training
+        heads.insert(0, (trained, "trained head" + (", class weights" if trained.get("class_weights") else "")))
     elif "fewshot" in given:
         heads = [({}, "few-shot head" if cfg.fewshot else "trained head")]
     plans = []
@@ -160,6 +161,7 @@ class Scorer:
         self.y, self.folds, self.classes = np.zeros(0, dtype=np.int64), [], []
         self._datasets: dict[int, object] = {}
         self.seconds_per_pixel: float | None = None  # frozen-feature throughput, measured on the first probe
+        self.head_seconds: dict[str, float] = {}  # the last time each kind of head took on cached features
 
     def dataset(self, size: int):
         from ..data.arrays import read_groups
@@ -180,7 +182,8 @@ class Scorer:
         pixels = COST_PER_PIXEL.get(o["backbone"], 1.5) * o["image_size"] ** 2 * len(self.y)
         extract = 0.0 if features_cached else pixels * self.seconds_per_pixel
         if o["strategy"] == "linear-probe":
-            return extract + 2.0 * len(self.folds)
+            known = self.head_seconds.get(_head_kind(o), max(self.head_seconds.values(), default=0.0))
+            return extract + known
         epochs = o.get("epochs", self.cfg.epochs)
         # gradual: the frozen part runs once per unfreezing step; training passes cost about 3x a forward pass
         return len(self.folds) * (pixels * self.seconds_per_pixel * (1 + 3 * epochs * 0.8))
@@ -199,6 +202,9 @@ class Scorer:
         model_config = {"backbone": cand_cfg.backbone, "in_chans": samples.channels, "classes": self.classes,
                         "head": cand_cfg.head}
         base, _ = build_classifier(model_config, cand_cfg.pretrained, cand_cfg.weights)
+        if cand_cfg.strategy == "linear-probe":  # features first (cached for train_one), timed on their own
+            self._features(cand_cfg, base, samples)
+        heads_started = time.perf_counter()
         proba = np.zeros((len(self.y), len(self.classes)), dtype=np.float64)
         seen = np.zeros(len(self.y), dtype=bool)
         for train_idx, val_idx in self.folds:
@@ -215,9 +221,25 @@ class Scorer:
         candidate.n_val, candidate.proba, candidate.val_index = len(index), proba[index], index
         candidate.seconds = time.perf_counter() - started
         candidate.status = "scored"
-        if self.seconds_per_pixel is None and candidate.options["strategy"] == "linear-probe":
-            pixels = COST_PER_PIXEL.get(candidate.options["backbone"], 1.5) * cand_cfg.image_size ** 2 * len(self.y)
-            self.seconds_per_pixel = candidate.seconds / pixels
+        if cand_cfg.strategy == "linear-probe":
+            self.head_seconds[_head_kind(candidate.options)] = time.perf_counter() - heads_started
+
+    def _features(self, cand_cfg, model, samples) -> None:
+        from .features import cached_features, feature_device, features_cache_key
+
+        key = features_cache_key(cand_cfg, samples)
+        cache_dir = None if self.run_dir is None else self.run_dir / "cache"
+        if cache_dir is not None and (cache_dir / f"features-{key}.safetensors").is_file():
+            return
+        started = time.perf_counter()
+        cached_features(model, samples, cache_dir, key, device=feature_device(cand_cfg.accelerator),
+                        workers=cand_cfg.workers)
+        pixels = COST_PER_PIXEL.get(cand_cfg.backbone, 1.5) * cand_cfg.image_size ** 2 * len(samples)
+        self.seconds_per_pixel = (time.perf_counter() - started) / pixels
+
+
+def _head_kind(options: dict) -> str:
+    return "few-shot" if options.get("fewshot") else "trained"
 
 
 def make_folds(cfg: TrainConfig, y: np.ndarray, groups) -> tuple[list, bool, str]:
