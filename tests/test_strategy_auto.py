@@ -28,8 +28,8 @@ def patches(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def auto_run(patches) -> dict:
     out = patches["folder"] / "auto_run"
-    summary = finetune(patches["data"], out, labels=patches["labels"], strategy="auto", backbone="tf_efficientnet_lite0",
-                       image_size=32, epochs=3)  # explicit options: the search varies only the head
+    summary = finetune(patches["data"], out, labels=patches["labels"], strategy="auto",
+                       backbone="tf_efficientnet_lite0", image_size=32, epochs=3)  # explicit options: the search varies only the head
     return {"out": out, "summary": summary}
 
 

@@ -310,12 +310,15 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
         if any(c.status == "scored" for c in candidates) and elapsed + estimate > 0.9 * budget:
             candidate.status = "skipped: budget"
             continue
+        if any(c.status == "scored" and c.macro_f1 >= 1.0 - 1e-12 for c in candidates):
+            candidate.status = "skipped: a cheaper recipe scores 1.0"  # it cannot be beaten, only tied
+            continue
         _score_safely(scorer, candidate, log)
         features_done.add(key)
     if not any(c.status == "scored" for c in candidates):
         raise candidates[0].error  # nothing could be scored: the first failure says why
     best = choose(candidates)
-    fine = _fine_tune_candidate(cfg, best, n_train, cross_validated)
+    fine = _fine_tune_candidate(cfg, best, n_train, cross_validated) if best.macro_f1 < 1.0 - 1e-12 else None
     if fine is not None:
         candidates.append(fine)
         fine.estimate_s = scorer.estimate(fine, True)
@@ -326,9 +329,12 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
         else:
             _score_safely(scorer, fine, log)
         best = choose(candidates)
-    if best.stage == "probe" and len(folds) > 1:
-        warnings.warn(f"strategy auto: tiny data, candidates scored by {how}; the best of {len(candidates)} "
+    scored = sum(c.status == "scored" for c in candidates)
+    if cross_validated and scored > 1:
+        warnings.warn(f"strategy auto: tiny data, candidates scored by {how}; the best of {scored} "
                       "on the same folds is slightly optimistic", GeotuneWarning, stacklevel=2)
+    elif cross_validated:
+        warnings.warn(f"strategy auto: tiny data, scored by {how}", GeotuneWarning, stacklevel=2)
     return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes)
 
 
