@@ -54,7 +54,12 @@ def train_and_test(work: Path, name: str, train, test, positive: str | None = No
         row["candidates"] = [{k: c.get(k) for k in ("recipe", "status", "macro_f1", "n_val", "seconds")}
                              for c in search["candidates"]]
     print(name, {k: v for k, v in row.items() if k != "candidates"}, flush=True)
+    if SAVE is not None:
+        SAVE(name, row)
     return row
+
+
+SAVE = None  # called with (run name, row) after every run, so that a long benchmark keeps what it measured
 
 
 def landmass(work: Path, draws: int) -> dict:
@@ -128,26 +133,39 @@ def table(results: dict) -> list[str]:
 
 
 def main() -> None:
+    global SAVE
     parser = argparse.ArgumentParser()
-    parser.add_argument("--parts", nargs="+", default=["landmass", "f3", "f3_5pct"])
+    parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"])
     parser.add_argument("--draws", type=int, default=2)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     work = Path(tempfile.mkdtemp(prefix="geotune-auto-"))
     file = RESULTS / "strategy_auto.json"
     results = json.loads(file.read_text()) if file.is_file() else {}
-    for part in args.parts:
-        started = time.perf_counter()
-        results[part] = landmass(work, args.draws) if part == "landmass" else globals()[part](work)
-        results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
-        results.setdefault("machine", {})[part] = machine()
-        RESULTS.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def write() -> None:
         file.write_text(json.dumps(results, indent=2, default=str) + "\n")
         lines = ["# strategy_auto", "", "Command: `PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py "
                  "[--parts ...]`; default time budget (10 min); test = held-out files scored by `geotune evaluate`.",
                  "The machine is shared: the load average at the start of each run is given (2 cores; above 2 every "
                  "process gets a fraction of a core, and the wall-clock budget buys fewer candidates).", ""]
         (RESULTS / "strategy_auto.md").write_text("\n".join(lines + table(results)) + "\n")
+
+    for part in args.parts:
+        started = time.perf_counter()
+        partial = results.setdefault("partial", {}).setdefault(part, {})
+
+        def save(name, row, partial=partial):
+            partial[name] = row
+            write()
+
+        SAVE = save
+        results[part] = landmass(work, args.draws) if part == "landmass" else globals()[part](work)
+        results["partial"].pop(part, None)
+        results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
+        results.setdefault("machine", {})[part] = machine()
+        write()
     print((RESULTS / "strategy_auto.md").read_text())
 
 

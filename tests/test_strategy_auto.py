@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -65,6 +66,7 @@ def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, 
     assert {k: again[k] for k in first if k != "out"} == {k: first[k] for k in first if k != "out"}
 
 
+@pytest.mark.slow  # one real search and fit end to end; test_the_search_loop_* below are the fast variants
 def test_a_tiny_budget_stops_after_the_first_candidate_and_tiny_data_is_cross_validated(patches, tmp_path):
     from geotune.data.synthetic import make_patches
 
@@ -125,3 +127,60 @@ def test_tile_names_are_recognised_but_class_names_are_not():
     assert tile_sources(tiles, ["a", "b"]) == {"TS12": 2, "TS13": 2}
     named = ["calcite/calcite_001.png", "calcite/calcite_002.png", "dolomite/dolomite_1.png", "dolomite/dolomite_2.png"]
     assert tile_sources(named, ["calcite", "dolomite"]) == {}
+
+
+def _fake_scores(monkeypatch, scores: dict[str, float], seconds: float = 0.01):
+    """Replace the expensive part of scoring (features and heads) by given scores per backbone and size."""
+    from geotune.training import auto
+
+    def score(self, candidate):
+        time.sleep(seconds)
+        key = f"{candidate.options['backbone']}@{candidate.options['image_size']}"
+        candidate.macro_f1 = candidate.accuracy = scores.get(key, 0.5)
+        candidate.n_val, candidate.status, candidate.seconds = len(self.y), "scored", seconds
+        candidate.proba = np.full((len(self.y), 2), 0.5)
+        candidate.val_index = np.arange(len(self.y))
+        self.seconds_per_pixel = 1e-9
+
+    monkeypatch.setattr(auto.Scorer, "score", score)
+    monkeypatch.setattr(auto, "installed_backbones", lambda: ["tf_efficientnet_lite0", "tf_efficientnet_lite1"])
+
+
+def _arrays(tmp_path, per_class: int) -> TrainConfig:
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.random((2 * per_class, 40, 40), dtype=np.float32))
+    np.save(tmp_path / "y.npy", np.repeat(["a", "b"], per_class))
+    return TrainConfig(data=str(tmp_path / "x.npy"), labels=str(tmp_path / "y.npy"), out=str(tmp_path / "run"),
+                       strategy="auto")
+
+
+def test_the_search_loop_stops_at_the_budget_after_one_candidate(monkeypatch, tmp_path):
+    from geotune.training.auto import search
+
+    _fake_scores(monkeypatch, {}, seconds=0.05)
+    cfg = _arrays(tmp_path, 40)
+    cfg.time_budget = 0.0005  # 30 ms: less than one candidate takes
+    found = search(cfg, tmp_path / "run", log=lambda line: None)
+    statuses = [c.status for c in found.candidates]
+    assert statuses[0] == "scored" and set(statuses[1:]) == {"skipped: budget"} and len(statuses) > 2
+    assert not found.cross_validated and "one validation split of 16 samples" in found.validation
+
+
+def test_the_search_loop_keeps_the_best_and_stops_at_a_perfect_score(monkeypatch, tmp_path):
+    from geotune.training.auto import search
+
+    _fake_scores(monkeypatch, {"tf_efficientnet_lite1@64": 1.0, "tf_efficientnet_lite0@64": 0.8})
+    found = search(_arrays(tmp_path, 40), tmp_path / "run", log=lambda line: None)
+    assert found.chosen.options["backbone"] == "tf_efficientnet_lite1" and found.chosen.options["image_size"] == 64
+    after = found.candidates[found.candidates.index(found.chosen) + 1:]
+    assert after and all(c.status.startswith("skipped: a cheaper recipe scores 1.0") for c in after)
+
+
+def test_the_search_loop_cross_validates_tiny_data(monkeypatch, tmp_path):
+    from geotune.training.auto import search
+
+    _fake_scores(monkeypatch, {})
+    with pytest.warns(Warning, match="cross-validation"):
+        found = search(_arrays(tmp_path, 6), tmp_path / "run", log=lambda line: None)
+    assert found.cross_validated and "5-fold" in found.validation
+    assert {c.options.get("fewshot") for c in found.candidates} == {"on"}  # few labels: few-shot heads only
