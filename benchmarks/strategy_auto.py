@@ -1,7 +1,8 @@
 """`--strategy auto` (default time budget) against today's default (`geotune train` with no options) and the
 fixed strategies, through the plain API a user would call (geotune.api finetune + evaluate).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py [--parts landmass f3 f3_5pct] [--draws 2]
+    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py [--parts f3 landmass f3_5pct] [--draws 2]
+        [--fixed linear-probe fewshot gradual full]
 
 (a) LANDMASS-1 subset: 10 labelled patches per class drawn at random from each class's first 375, tested on
     the last 125 of each class (target: auto >= 0.95; today's default 0.694, logistic regression 0.917).
@@ -102,13 +103,17 @@ def f3(work: Path) -> dict:
             "auto": train_and_test(work, "f3_auto", train, test, "fault", strategy="auto")}
 
 
+FIXED = ["linear-probe", "fewshot", "gradual", "full"]  # --fixed: the fixed strategies compared in f3_5pct
+
+
 def f3_5pct(work: Path) -> dict:
     x, labels, train_index, test_index = f3_split(0.05)
     train = save_split(work, "f3_5_train", x, labels, train_index)
     test = save_split(work, "f3_test", x, labels, test_index)
-    runs = {"auto": {"strategy": "auto"}, "linear-probe (default)": {},
-            "linear-probe --fewshot on": {"fewshot": "on"}, "gradual": {"strategy": "gradual"},
-            "full": {"strategy": "full"}}
+    fixed = {"linear-probe": ("linear-probe (default)", {}),
+             "fewshot": ("linear-probe --fewshot on", {"fewshot": "on"}),
+             "gradual": ("gradual", {"strategy": "gradual"}), "full": ("full", {"strategy": "full"})}
+    runs = {"auto": {"strategy": "auto"}, **{fixed[k][0]: fixed[k][1] for k in FIXED}}
     return {name: train_and_test(work, "f3_5_" + name.split()[0], train, test, "fault", **options)
             for name, options in runs.items()}
 
@@ -137,7 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"])
     parser.add_argument("--draws", type=int, default=2)
+    parser.add_argument("--fixed", nargs="+", default=FIXED, choices=FIXED)
     args = parser.parse_args()
+    FIXED[:] = args.fixed
     warnings.filterwarnings("ignore")
     work = Path(tempfile.mkdtemp(prefix="geotune-auto-"))
     file = RESULTS / "strategy_auto.json"
