@@ -101,12 +101,12 @@ def test_explicit_options_win_over_the_search():
 
 
 def test_equal_scores_go_to_the_cheaper_recipe():
-    def scored(name, f1):
-        return Candidate(name, {}, "probe", status="scored", macro_f1=f1, accuracy=f1, n_val=20)
+    def scored(name, f1, cost):
+        return Candidate(name, {}, "probe", status="scored", macro_f1=f1, accuracy=f1, n_val=20, cost=cost)
 
-    cheap, dear, best = scored("cheap", 0.90), scored("dear", 0.93), scored("best", 0.99)
-    assert choose([cheap, dear]).name == "cheap"  # 0.03 apart: less than one of 20 validation samples
-    assert choose([cheap, dear, best]).name == "best"
+    dear, cheap, best = scored("dear", 0.93, 300.0), scored("cheap", 0.90, 20.0), scored("best", 0.99, 500.0)
+    assert choose([dear, cheap]).name == "cheap"  # 0.03 apart: less than one of 20 validation samples
+    assert choose([dear, cheap, best]).name == "best"
 
 
 @pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant

@@ -42,6 +42,8 @@ class Candidate:
     accuracy: float | None = None
     n_val: int = 0
     seconds: float = 0.0
+    head_seconds: float = 0.0  # training and scoring alone, on cached features for probes (the final fit's cost)
+    cost: float = 0.0  # head_seconds plus the feature extraction its backbone and size needed: for tie-breaks
     proba: np.ndarray | None = field(default=None, repr=False)  # out-of-fold / validation probabilities
     val_index: np.ndarray | None = field(default=None, repr=False)
     error: Exception | None = field(default=None, repr=False)
@@ -132,8 +134,7 @@ def plan_candidates(cfg: TrainConfig, side: int, imbalanced: bool, tiny: bool = 
         trained = {"epochs": cfg.epochs if "epochs" in given else HEAD_EPOCHS}
         if imbalanced and "class_weights" not in given:
             trained["class_weights"] = True
-        # first: on thousands of samples the few-shot head's internal cross-validation costs more than training
-        heads.insert(0, (trained, "trained head" + (", class weights" if trained.get("class_weights") else "")))
+        heads.append((trained, "trained head" + (", class weights" if trained.get("class_weights") else "")))
     elif "fewshot" in given:
         heads = [({}, "few-shot head" if cfg.fewshot else "trained head")]
     plans = []
@@ -162,6 +163,7 @@ class Scorer:
         self._datasets: dict[int, object] = {}
         self.seconds_per_pixel: float | None = None  # frozen-feature throughput, measured on the first probe
         self.head_seconds: dict[str, float] = {}  # the last time each kind of head took on cached features
+        self.extraction_seconds: dict[str, float] = {}  # features cache key -> seconds it took
 
     def dataset(self, size: int):
         from ..data.arrays import read_groups
@@ -202,8 +204,9 @@ class Scorer:
         model_config = {"backbone": cand_cfg.backbone, "in_chans": samples.channels, "classes": self.classes,
                         "head": cand_cfg.head}
         base, _ = build_classifier(model_config, cand_cfg.pretrained, cand_cfg.weights)
+        extraction = 0.0
         if cand_cfg.strategy == "linear-probe":  # features first (cached for train_one), timed on their own
-            self._features(cand_cfg, base, samples)
+            extraction = self._features(cand_cfg, base, samples)
         heads_started = time.perf_counter()
         proba = np.zeros((len(self.y), len(self.classes)), dtype=np.float64)
         seen = np.zeros(len(self.y), dtype=bool)
@@ -221,21 +224,26 @@ class Scorer:
         candidate.n_val, candidate.proba, candidate.val_index = len(index), proba[index], index
         candidate.seconds = time.perf_counter() - started
         candidate.status = "scored"
+        candidate.head_seconds = time.perf_counter() - heads_started
+        candidate.cost = candidate.head_seconds + extraction
         if cand_cfg.strategy == "linear-probe":
-            self.head_seconds[_head_kind(candidate.options)] = time.perf_counter() - heads_started
+            self.head_seconds[_head_kind(candidate.options)] = candidate.head_seconds
 
-    def _features(self, cand_cfg, model, samples) -> None:
+    def _features(self, cand_cfg, model, samples) -> float:
+        """Compute (or find) the candidate's frozen features; the seconds its backbone and size cost."""
         from .features import cached_features, feature_device, features_cache_key
 
         key = features_cache_key(cand_cfg, samples)
+        if key in self.extraction_seconds:
+            return self.extraction_seconds[key]
         cache_dir = None if self.run_dir is None else self.run_dir / "cache"
-        if cache_dir is not None and (cache_dir / f"features-{key}.safetensors").is_file():
-            return
         started = time.perf_counter()
         cached_features(model, samples, cache_dir, key, device=feature_device(cand_cfg.accelerator),
                         workers=cand_cfg.workers)
+        seconds = self.extraction_seconds[key] = time.perf_counter() - started
         pixels = COST_PER_PIXEL.get(cand_cfg.backbone, 1.5) * cand_cfg.image_size ** 2 * len(samples)
-        self.seconds_per_pixel = (time.perf_counter() - started) / pixels
+        self.seconds_per_pixel = seconds / pixels
+        return seconds
 
 
 def _head_kind(options: dict) -> str:
@@ -273,11 +281,12 @@ def make_folds(cfg: TrainConfig, y: np.ndarray, groups) -> tuple[list, bool, str
 
 def choose(candidates: list[Candidate]) -> Candidate:
     """The best macro F1; scores within one validation sample of it count as equal and go to the cheapest
-    (earliest planned) recipe."""
+    recipe (measured cost: features plus head; the earliest planned where costs are equal)."""
     scored = [c for c in candidates if c.status == "scored"]
     best = max(c.macro_f1 for c in scored)
     tolerance = 1.0 / max(scored[0].n_val, 1)
-    return next(c for c in scored if c.macro_f1 >= best - tolerance - 1e-12)
+    tied = [c for c in scored if c.macro_f1 >= best - tolerance - 1e-12]
+    return min(tied, key=lambda c: (c.cost, scored.index(c)))
 
 
 def search(cfg: TrainConfig, run_dir, log=print) -> Search:
@@ -306,8 +315,10 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
         estimate = scorer.estimate(candidate, key in features_done)
         candidate.estimate_s = estimate
         elapsed = time.perf_counter() - started
-        # keep room for the final fit (a probe's final fit reuses cached features: about one candidate's head time)
-        if any(c.status == "scored" for c in candidates) and elapsed + estimate > 0.9 * budget:
+        # keep room for the final fit: it trains the best recipe so far again (on cached features for probes)
+        scored = [c for c in candidates if c.status == "scored"]
+        reserve = choose(scored).head_seconds if scored else 0.0
+        if scored and elapsed + estimate + reserve > budget:
             candidate.status = "skipped: budget"
             continue
         if any(c.status == "scored" and c.macro_f1 >= 1.0 - 1e-12 for c in candidates):
