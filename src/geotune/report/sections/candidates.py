@@ -100,9 +100,11 @@ def _candidates(search: dict) -> str:
     rows = []
     for c in search["candidates"]:
         mark = "chosen" if c["recipe"] == search.get("chosen") else ""
-        rows.append((c["recipe"], c.get("macro_f1", ""), c.get("accuracy", ""), c.get("n_val", ""), c["seconds"],
-                     c["status"] if c["status"] != "scored" else "", mark))
-    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (search.get("chosen_options") or {}).items())
+        ran = c["status"] == "scored"
+        rows.append((c["recipe"], c.get("macro_f1", ""), c.get("accuracy", ""), c.get("n_val", ""),
+                     c["seconds"] if ran else "", "" if ran else c["status"], mark))
+    options = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+                       for k, v in (search.get("chosen_options") or {}).items())
     return (f"<h3>Recipes tried by --strategy auto ({search['seconds']:.0f} s of a "
             f"{search['budget_minutes']:g} min budget)</h3>"
             + table(("recipe", "macro F1", "accuracy", "validation samples", "seconds", "note", ""), rows)
