@@ -134,6 +134,10 @@ def table(results: dict) -> list[str]:
         row("F3 faults, last 20 % held out", run, r, "test_f1_fault", "fault F1")
     for run, r in (results.get("f3_5pct") or {}).items():
         row("F3 faults, 5 % of labels", run, r, "test_f1_fault", "fault F1")
+    for part, runs in (results.get("partial") or {}).items():  # parts stopped before they finished
+        for run, r in runs.items():
+            key = "test_f1_fault" if "test_f1_fault" in r else "test_accuracy"
+            row(f"{part} (part not finished)", run, r, key, "fault F1" if key == "test_f1_fault" else "accuracy")
     return lines
 
 
