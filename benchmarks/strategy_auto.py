@@ -114,8 +114,8 @@ def f3_5pct(work: Path) -> dict:
              "fewshot": ("linear-probe --fewshot on", {"fewshot": "on"}),
              "gradual": ("gradual", {"strategy": "gradual"}), "full": ("full", {"strategy": "full"})}
     runs = {"auto": {"strategy": "auto"}, **{fixed[k][0]: fixed[k][1] for k in FIXED}}
-    return {name: train_and_test(work, "f3_5_" + name.split()[0], train, test, "fault", **options)
-            for name, options in runs.items()}
+    slug = lambda name: "f3_5_" + "".join(ch if ch.isalnum() else "_" for ch in name)  # noqa: E731  one run folder each
+    return {name: train_and_test(work, slug(name), train, test, "fault", **options) for name, options in runs.items()}
 
 
 def table(results: dict) -> list[str]:
