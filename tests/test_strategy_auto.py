@@ -39,7 +39,6 @@ def _read(folder, name):
     return json.loads((folder / "model" / name).read_text())
 
 
-@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
 def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
     metrics = _read(auto_run["out"], "metrics.json")
     search = metrics["search"]
@@ -58,7 +57,6 @@ def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
     assert "strategy auto chose" in auto_run["summary"]["note"]
 
 
-@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
 def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, tmp_path):
     from geotune.cli import main
 
@@ -69,7 +67,6 @@ def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, 
     assert {k: again[k] for k in first if k != "out"} == {k: first[k] for k in first if k != "out"}
 
 
-@pytest.mark.slow  # one real search and fit end to end; test_the_search_loop_* below are the fast variants
 def test_a_tiny_budget_stops_after_the_first_candidate_and_tiny_data_is_cross_validated(patches, tmp_path):
     from geotune.data.synthetic import make_patches
 
@@ -112,7 +109,7 @@ def test_equal_scores_go_to_the_cheaper_recipe():
     assert choose([dear, cheap, best]).name == "best"
 
 
-@pytest.mark.slow  # trains three models; the tiny-budget test below is the fast variant
+@pytest.mark.slow  # renders a whole report (Grad-CAM included)
 def test_report_says_how_the_split_was_made_and_lists_the_candidates(auto_run):
     from geotune.report import render_report
 
