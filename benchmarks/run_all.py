@@ -3,9 +3,10 @@
     python benchmarks/run_all.py [--long]
 
 --long adds the ones that take tens of minutes here (SEG 2016 leave-one-well-out, Cloncurry spatial CV
-with gradient boosting, TGS salt with a 22-minute training budget, synthetic-to-F3 transfer, and the
-memory-at-scale runs of scale.py, about an hour on their own). Each script writes its own results to
-benchmarks/results/; benchmarks needing ../shared/data say so and are skipped when it is absent.
+with gradient boosting, TGS salt with a 22-minute training budget, synthetic-to-F3 transfer, the
+memory-at-scale runs of scale.py, about an hour on their own, and --strategy auto against the fixed
+strategies). Each script writes its own results to benchmarks/results/; benchmarks needing
+../shared/data say so and are skipped when it is absent.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ LONG = [
     ["seismic_transfer.py", "--n", "2000"],
     ["seismic_transfer.py", "--part", "fewlabels", "--minutes", "10"],
     ["scale.py"],
+    ["strategy_auto.py"],
 ]
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import ConfigError
 
-STRATEGIES = ("linear-probe", "gradual", "full")
+STRATEGIES = ("linear-probe", "gradual", "full", "auto")
 HEADS = ("linear", "seed")
 PRECISIONS = ("32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "16-true", "64-true")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
@@ -66,7 +66,10 @@ class TrainConfig(BaseModel):
 
     # ---- classify
     strategy: Literal[STRATEGIES] = _opt("linear-probe", "linear-probe (frozen backbone, cached features), gradual "
-                                                         "(unfreeze blocks from the top) or full")
+                                                         "(unfreeze blocks from the top), full, or auto (search "
+                                                         "backbones, sizes and strategies within --time-budget)")
+    time_budget: float = _opt(10.0, "auto: minutes the search (and final fit) may take; small data finishes sooner",
+                              gt=0)
     head: Literal[HEADS] = _opt("linear", "linear, or seed (the Keras recipe's Dense(1024, relu) head)")
     recipe: Literal["seed"] | None = _opt(None, "seed: the Keras recipe (ResNet50, frozen base, Dense(1024) head, "
                                                 "Adam 1e-3); options you give win over it")
@@ -166,7 +169,7 @@ class TrainConfig(BaseModel):
                 raise ConfigError(f"{flag(name)} applies to --task {tasks}, not --task {self.task}")
         if self.cv == "logo" and not (self.group_by or self.groups):
             raise ConfigError("--cv logo needs --group-by COLUMN (the well, survey or site column) or --groups FILE.npy")
-        if self.task == "classify" and self.strategy != "linear-probe":
+        if self.task == "classify" and self.strategy not in ("linear-probe", "auto"):  # auto: only probes then
             for name in ("unlabelled", "fewshot", "augment_views"):
                 if getattr(self, name) not in (None, 0):
                     raise ConfigError(f"{flag(name)} works on cached features and needs --strategy linear-probe "

@@ -39,6 +39,10 @@ def fit(cfg: TrainConfig) -> dict:
     from ..errors import DataError
 
     try:
+        if cfg.strategy == "auto":  # search recipes within --time-budget, then train the chosen one
+            from .auto import fit_auto
+
+            return fit_auto(cfg, _fit_classifier)
         return _fit_classifier(cfg)
     except DataError as exc:  # pixels are decoded in DataLoader workers: a bad file surfaces there
         plain = plain_worker_error(exc)
@@ -47,7 +51,8 @@ def fit(cfg: TrainConfig) -> dict:
         raise plain from None
 
 
-def _fit_classifier(cfg: TrainConfig) -> dict:
+def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
+    """``search``: what --strategy auto found (geotune.training.auto.Search), recorded with the metrics."""
     import lightning.pytorch as pl
 
     run_dir = Path(cfg.out)
@@ -68,6 +73,8 @@ def _fit_classifier(cfg: TrainConfig) -> dict:
     model_config["mean"] = model.normalize.mean.flatten().tolist()
     model_config["std"] = model.normalize.std.flatten().tolist()
     train_idx, val_idx = train_val_split(y, cfg.val_split, cfg.seed, samples.groups)
+    if search is not None and search.cross_validated:  # tiny data: scored by CV, so train on every label
+        train_idx = np.arange(len(y))
     sample_weight = np.ones(len(y), dtype=np.float32)
     summary: dict = {"weights_source": source}
     if note:
@@ -98,6 +105,8 @@ def _fit_classifier(cfg: TrainConfig) -> dict:
         metrics["calibration_note"] = "temperature fitted on this same validation split: ECE after is optimistic"
     if "cv" in summary:
         metrics["cv"] = summary["cv"]
+    if search is not None:
+        metrics = search.finish(metrics, summary)
     for name, used in (("unlabelled", cfg.unlabelled), ("fewshot", cfg.fewshot)):  # fewlabels reports
         if used and cfg.strategy == "linear-probe" and (run_dir / f"{name}.json").is_file():
             metrics[name] = summary[name] = json.loads((run_dir / f"{name}.json").read_text())

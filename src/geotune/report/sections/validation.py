@@ -59,6 +59,10 @@ def load(run) -> Validation | None:
     if "validation" in run.cache:
         return run.cache["validation"]
     run.cache["validation"] = None
+    if (run.metrics.get("search") or {}).get("cross_validated"):  # --strategy auto on tiny data
+        run.notes.append("The model trained on every labelled sample (its score comes from cross-validation), so "
+                         "no held-out samples are left to show as examples or mistakes.")
+        return None
     train = run.config.get("train") or {}
     data, labels = find_path(train.get("data"), run), find_path(train.get("labels"), run)
     if data is None or (train.get("labels") and labels is None):
