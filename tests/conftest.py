@@ -79,7 +79,7 @@ def tiny_run(tiny_patches, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     finetune(tiny_patches["train_data"], out, labels=tiny_patches["train_labels"], image_size=32, epochs=8,
-             batch_size=16)
+             batch_size=16, strategy="linear-probe")  # the default (auto) is tested in test_strategy_auto.py
     return out
 
 

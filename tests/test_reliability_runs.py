@@ -28,7 +28,7 @@ SCALARS = ("accuracy", "macro_f1", "log_loss", "ece")
 
 def _train_args(data: dict, out: Path, *extra: str) -> list[str]:
     return ["train", "--data", str(data["x"]), "--labels", str(data["y"]), "--out", str(out), "--image-size", "32",
-            "--epochs", str(EPOCHS), "--batch-size", "8", "--seed", "7", *extra]
+            "--epochs", str(EPOCHS), "--batch-size", "8", "--seed", "7", "--strategy", "linear-probe", *extra]
 
 
 def _metrics(run: Path) -> dict:

@@ -53,7 +53,7 @@ def test_gradual_resume_restores_unfreeze_state_and_optimizer_groups(tiny_patche
 
 def test_linear_probe_resume_finishes_like_an_uninterrupted_run(tiny_patches, tmp_path):
     """The fast resume check (the gradual one above and kill -9 in test_reliability_runs.py are slow)."""
-    common = dict(labels=tiny_patches["train_labels"], image_size=32, batch_size=16, seed=3)
+    common = dict(labels=tiny_patches["train_labels"], image_size=32, batch_size=16, seed=3, strategy="linear-probe")
     straight = finetune(tiny_patches["train_data"], tmp_path / "straight", epochs=3, **common)
     finetune(tiny_patches["train_data"], tmp_path / "resumed", epochs=2, **common)  # "interrupted" after 2
     ckpt = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
@@ -75,7 +75,8 @@ def test_leave_one_group_out_scores_each_group(tmp_path):
         Image.fromarray(image).save(tmp_path / f"{i}.png")
         rows.append(f"{i}.png,{classes[label]},W{i % 3}")
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
-    summary = finetune(tmp_path / "m.csv", tmp_path / "run", image_size=32, epochs=5, group_by="well", cv="logo")
+    summary = finetune(tmp_path / "m.csv", tmp_path / "run", image_size=32, epochs=5, group_by="well", cv="logo",
+                       strategy="linear-probe")
     cv = summary["cv"]
     assert sorted(cv["per_group"]) == ["W0", "W1", "W2"]
     assert cv["summary"]["n_groups"] == 3
@@ -87,7 +88,7 @@ def test_leave_one_group_out_scores_each_group(tmp_path):
 
 def test_calibration_stores_a_temperature_that_lowers_validation_nll(tiny_patches, tmp_path):
     summary = finetune(tiny_patches["train_data"], tmp_path / "cal", labels=tiny_patches["train_labels"],
-                       image_size=32, epochs=40, lr=0.05, calibrate=True)
+                       image_size=32, epochs=40, lr=0.05, calibrate=True, strategy="linear-probe")
     config = json.loads((tmp_path / "cal" / "model" / "config.json").read_text())
     metrics = summary["metrics"]
     assert config["temperature"] != 1.0

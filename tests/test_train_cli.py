@@ -119,7 +119,7 @@ def test_npy_predictions_record_the_class_order(tiny_run, tiny_patches, tmp_path
 def test_training_summary_says_how_many_samples_stand_behind_the_score(tiny_patches, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--data", str(tiny_patches["train_data"]), "--labels", str(tiny_patches["train_labels"]),
-                 "--out", str(out), "--image-size", "32", "--epochs", "2"]) == 0
+                 "--out", str(out), "--image-size", "32", "--epochs", "2", "--strategy", "linear-probe"]) == 0
     printed = capsys.readouterr().out
     n_val = json.loads((out / "model" / "config.json").read_text())["n_val"]
     assert f"on {n_val} validation samples" in printed
@@ -133,7 +133,7 @@ def test_groups_file_keeps_each_group_on_one_side(tiny_patches, tmp_path, capsys
     out = tmp_path / "run"
     assert main(["train", "--data", str(tiny_patches["train_data"]), "--labels", str(tiny_patches["train_labels"]),
                  "--groups", str(tmp_path / "groups.npy"), "--out", str(out), "--image-size", "32",
-                 "--epochs", "1"]) == 0
+                 "--epochs", "1", "--strategy", "linear-probe"]) == 0
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     held_out = set(metrics["held_out_groups"])
     assert held_out and held_out < set(groups) and "grouped by groups.npy" in metrics["evaluated_on"]

@@ -65,7 +65,7 @@ class TrainConfig(BaseModel):
     weight_decay: float = _opt(1e-4, "AdamW weight decay", ge=0)
 
     # ---- classify
-    strategy: Literal[STRATEGIES] = _opt("linear-probe", "linear-probe (frozen backbone, cached features), gradual "
+    strategy: Literal[STRATEGIES] = _opt("auto", "linear-probe (frozen backbone, cached features), gradual "
                                                          "(unfreeze blocks from the top), full, or auto (search "
                                                          "backbones, sizes and strategies within --time-budget)")
     time_budget: float = _opt(10.0, "auto: minutes the search (and final fit) may take; small data finishes sooner",

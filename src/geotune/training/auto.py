@@ -388,8 +388,9 @@ def _plain(options: dict) -> str:
 
 def fit_auto(cfg: TrainConfig, fit_classifier) -> dict:
     """Search, then train the chosen recipe with ``fit_classifier(cfg, search)`` (geotune.training.classify)."""
-    import sys
     from pathlib import Path
 
-    found = search(cfg, Path(cfg.out), log=lambda line: print(line, file=sys.stderr, flush=True))
+    from .. import progress
+
+    found = search(cfg, Path(cfg.out), log=progress.stage)  # progress lines: on for the command line only
     return fit_classifier(chosen_config(cfg, found), found)

@@ -57,12 +57,15 @@ def _scalar(value) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
+OWN_SECTIONS = ("per_class", "search")  # shown by sections of their own (per-class scores, candidates.py)
+
+
 def grouped_tables(metrics: dict, prefix: str = "", depth: int = 0):
     """Scores per group (per well, per leave-one-group-out fold, ...): dicts of dicts of numbers."""
     for key, value in metrics.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             value = {str(i): v for i, v in enumerate(value)}  # e.g. spatial CV folds
-        if key == "per_class" or not isinstance(value, dict) or not value:
+        if key in OWN_SECTIONS or not isinstance(value, dict) or not value:
             continue
         if all(isinstance(v, dict) and any(_scalar(x) for x in v.values()) for v in value.values()):
             yield prefix + key, value
