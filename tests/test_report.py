@@ -217,3 +217,17 @@ def test_segment_report_draws_sections_beside_truth_and_prediction(tmp_path):
     assert page.titles == ["Run", "Scores", "Predicted sections"]
     assert "Sections 0, 2, 4 of the 5" in text
     assert text.split("<h2>Predicted sections</h2>", 1)[1].count("data:image/png;base64,") == 3
+
+
+def test_training_saves_its_validation_split_and_the_report_reads_it_back(tiny_run, tiny_patches):
+    from geotune.data.splits import train_val_split
+    from geotune.report.sections.validation import saved_split
+
+    config = json.loads((tiny_run / "model" / "config.json").read_text())
+    saved = json.loads((tiny_run / "model" / "validation_split.json").read_text())
+    labels = np.load(tiny_patches["train_labels"], allow_pickle=False)
+    y = np.array([config["classes"].index(str(v)) for v in labels])
+    _, val_idx = train_val_split(y, config["train"]["val_split"], config["train"]["seed"], None)
+    assert saved["val_indices"] == val_idx.tolist() and len(saved["val_ids"]) == config["n_val"]
+    assert saved_split(tiny_run / "model", len(y)).tolist() == val_idx.tolist()
+    assert saved_split(tiny_run / "model", len(y) + 1) is None  # the data changed: rebuilt, with a note

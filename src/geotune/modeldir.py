@@ -25,6 +25,7 @@ SCHEMA_VERSION = 1
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
 METRICS = "metrics.json"
+VALIDATION_SPLIT = "validation_split.json"  # classify: the indices and ids of the samples training held out
 
 # Extensions whose content geotune knows how to read without unpickling anything.
 SAFE_SUFFIXES = {".json", ".safetensors", ".onnx", ".png", ".csv", ".txt", ".md", ".html", ".yaml", ".ubj", ".skops", ".tif"}

@@ -98,8 +98,13 @@ def _split(run, data: Path, labels: Path | None, train: dict) -> Validation:
         raise DataError(f"has labels the model does not know ({', '.join(unknown[:5])}): the data changed since "
                         "training", data)
     y = np.asarray([index[v] for v in samples.labels], dtype=np.int64)
-    train_idx, val_idx = train_val_split(y, float(train.get("val_split", 0.2)), int(train.get("seed", 42)),
-                                         samples.groups)
+    saved = saved_split(run.model_dir, len(y))
+    if saved is not None:
+        val_idx = saved
+        train_idx = np.setdiff1d(np.arange(len(y)), val_idx)
+    else:  # model folders from before the split was saved
+        train_idx, val_idx = train_val_split(y, float(train.get("val_split", 0.2)), int(train.get("seed", 42)),
+                                             samples.groups)
     if run.config.get("n_val") not in (None, len(val_idx)):
         run.notes.append(f"The validation split rebuilt from {data} has {len(val_idx)} samples, training had "
                          f"{run.config['n_val']}: the data changed since training, so examples may include "
@@ -108,3 +113,19 @@ def _split(run, data: Path, labels: Path | None, train: dict) -> Validation:
     proba = model.predict_proba(val, engine="torch")
     counts = lambda idx: {c: int((y[idx] == i).sum()) for i, c in enumerate(model.classes)}  # noqa: E731
     return Validation(model, val, y[val_idx], proba, counts(train_idx), counts(val_idx))
+
+
+def saved_split(model_dir, n_samples: int) -> np.ndarray | None:
+    """The validation indices training saved (``validation_split.json``), or None when the folder predates it or
+    the data now has another number of samples (then the split is rebuilt, with a note)."""
+    import json
+
+    from ...modeldir import VALIDATION_SPLIT
+
+    path = Path(model_dir) / VALIDATION_SPLIT
+    if not path.is_file():
+        return None
+    split = json.loads(path.read_text())
+    if int(split.get("n_samples", -1)) != n_samples:
+        return None
+    return np.asarray(split["val_indices"], dtype=np.int64)
