@@ -41,6 +41,13 @@ VARIANTS = {
     # the default before HMM decoding and per-well normalisation
     "gbm-before": dict(model_type="gbm", decode="smooth", extra={"normalise": False, "impute": False}),
     "gbm-nosmooth": dict(model_type="gbm", decode="none", extra={"impute": False}),
+    "gbm-nodecode": dict(model_type="gbm", decode="none", extra={}),  # boosting with PE estimated, no decoding
+    "trees-nodecode": dict(model_type="trees", decode="none", extra={}),
+    # the default since FORCE 2020 (#19): boosting alone on compact features (raw values, gradients, means over
+    # 7 and 31 samples, per-well z-score and rank), no decoding
+    "default": dict(extra={}),
+    "default-trees": dict(model_type="trees", extra={}),  # the same with the random forest averaged in
+    "former-default": dict(model_type="trees", decode="hmm", extra={"curve_features": ["value", "grad", "dev", "mean", "std", "shift"], "windows": [3, 7, 15, 31]}),
     "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={"impute": False}),
     "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"], "impute": False}),
     # the defaults before this change: two window sizes, lighter regularisation, no smoothing
@@ -69,7 +76,8 @@ def main(argv=None) -> int:
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for name in args.variants.split(","):
         options = dict(VARIANTS[name])
-        extra = {"score_exclude": ["Recruit F9"], "adjacency": ADJACENCY, **options.pop("extra")}
+        # held-out scores only: the final fit on every well would not be scored
+        extra = {"score_exclude": ["Recruit F9"], "adjacency": ADJACENCY, "refit": False, **options.pop("extra")}
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cfg = TrainConfig(data=str(DATA), task="logs", label_column="Facies", group_by="Well Name", cv="logo",
