@@ -1,6 +1,7 @@
 """FORCE 2020 lithology, 22 North Sea wells: how much each validation protocol flatters a model.
 
     PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020.py [--protocols loqo,lowo]
+    PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020.py --variants all [--ablation-protocol lowo --part 1/3]
 
 Data: ../shared/data/force2020_wells (22 gzip-compressed Petrel LAS exports, read as delivered; SOURCE.md).
 Protocols: leave-one-quadrant-out (25, 31 and 32-36: `cv_group: quadrant`, neighbouring quadrants merged
@@ -16,6 +17,11 @@ per held-out group and pooled, for
   row measures is dropped for that fold), trained on every labelled row of the training wells.
 
 Both sides read the same table, in one process. Writes benchmarks/results/logs_force2020.json and .md.
+
+``--variants`` runs the ablation instead (ABLATION below: one change at a time from the baseline, then from the
+new default), on features computed once through geotune's own code; ``--ablation-protocol lowo`` holds out
+wells instead of quadrants (``--part k/n`` splits the folds across processes, pooled in the table), ``random``
+20 % of the rows.
 """
 
 from __future__ import annotations
@@ -180,13 +186,17 @@ ABLATION = {
 }
 
 
+TRAIN_ONLY = "train-only"  # the rows of a random split that are never held out
+
+
 def ablation_table(frame, well: str, depth: str, spec, x: np.ndarray, groups: np.ndarray, y: np.ndarray,
-                   matrix: np.ndarray, names: list[str], seed: int, save) -> dict:
-    """Leave-one-group-out scores of each named variant (ABLATION), pooled and per held-out group."""
+                   matrix: np.ndarray, names: list[str], seed: int, save, part: tuple[int, int] = (1, 1)) -> dict:
+    """Leave-one-group-out scores of each named variant (ABLATION), pooled and per held-out group.
+    ``part`` (k, n): only every n-th held-out group from the k-th (parts run as separate processes)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    from geotune.logs import decode, forest, gbm
+    from geotune.logs import costs, decode, forest, gbm
     from geotune.logs.impute import thin_rows
 
     feature_names = spec.names()
@@ -206,9 +216,11 @@ def ablation_table(frame, well: str, depth: str, spec, x: np.ndarray, groups: np
         v = ABLATION[name]
         cols = columns(v.get("columns", "raw"))
         start = time.process_time()
-        true, pred, per_group = [], [], {}
+        true, pred, per_group, probas, held = [], [], {}, [], []
         with threadpool_limits(limits=1, user_api=None):
-            for group in dict.fromkeys(groups[y >= 0]):
+            for group in list(dict.fromkeys(groups[y >= 0]))[part[0] - 1::part[1]]:
+                if group == TRAIN_ONLY:
+                    continue
                 test = np.flatnonzero(groups == group)
                 train = np.flatnonzero(groups != group)
                 rows = thin_rows(train[y[train] >= 0], wells, v.get("rows"))
@@ -239,11 +251,19 @@ def ablation_table(frame, well: str, depth: str, spec, x: np.ndarray, groups: np
                 t, p = y[test][scored], proba.argmax(1)[scored]
                 per_group[str(group)] = {"accuracy": float(np.mean(t == p)), "penalty_score": penalty(t, p, matrix),
                                          "n_samples": int(scored.sum())}
-                true.append(t), pred.append(p)
+                true.append(t), pred.append(p), probas.append(proba[scored]), held.append(np.full(len(t), group))
         t, p = np.concatenate(true), np.concatenate(pred)
         results[name] = {"pooled": {"accuracy": float(np.mean(t == p)), "penalty_score": penalty(t, p, matrix)},
                          "per_group": per_group, "settings": v, "n_features": len(cols) + 1,
                          "cpu_seconds": round(time.process_time() - start, 1)}
+        # least-expected-cost decisions under probabilities calibrated by one temperature fitted on the same
+        # held-out rows (what `--cost-matrix` does with the out-of-fold probabilities)
+        proba = np.concatenate(probas)
+        report = costs.report(t, proba, matrix, np.concatenate(held), costs.fit_temperature(proba, t))
+        results[name]["pooled_least_cost"] = {"accuracy": report["accuracy"], "penalty_score": report["score"],
+                                              "temperature": report["temperature"]}
+        for group, block in report["per_group"].items():
+            per_group[str(group)]["penalty_score_least_cost"] = -block["mean_cost"]
         print(name, json.dumps(results[name]["pooled"]), file=sys.stderr, flush=True)
         save(results)
     return results
@@ -255,8 +275,10 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default="baseline,geotune")
     parser.add_argument("--variants", default="", help="ablation on leave-one-quadrant-out: comma-separated names "
                         f"or 'all' ({', '.join(ABLATION)}); skips --protocols")
-    parser.add_argument("--ablation-protocol", default="loqo", choices=["loqo", "lowo"],
-                        help="--variants held out by quadrant (loqo) or by well (lowo)")
+    parser.add_argument("--ablation-protocol", default="loqo", choices=["loqo", "lowo", "random"],
+                        help="--variants held out by quadrant (loqo), by well (lowo) or as 20 %% random rows")
+    parser.add_argument("--part", default="1/1", help="--variants: held-out groups k/n (every n-th from the k-th), "
+                        "for parts run side by side; the parts' groups are pooled in the table")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
@@ -295,7 +317,10 @@ def main(argv=None) -> int:
                                     normalise=True, blocks=list(feats.BLOCKS))
             x = feats.build_features(frame, spec, well, depth)
 
-        key = "ablation" if args.ablation_protocol == "loqo" else "ablation_lowo"
+        key = {"loqo": "ablation", "lowo": "ablation_lowo", "random": "ablation_random"}[args.ablation_protocol]
+        part = tuple(int(v) for v in args.part.split("/"))
+        if part != (1, 1):
+            key += f"_part{part[0]}of{part[1]}"
 
         def save_ablation(partial):
             # merged into the file as it is now: the protocol runs may write it meanwhile
@@ -305,9 +330,13 @@ def main(argv=None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             results_file.write_text(json.dumps(results, indent=2) + "\n")
 
-        groups = area_groups(frame, well, "quadrant") if args.ablation_protocol == "loqo" else \
-            frame[well].astype(str).to_numpy()
-        ablation_table(frame, well, depth, spec, x, groups, y_frame, matrix, names_, args.seed, save_ablation)
+        if args.ablation_protocol == "loqo":
+            groups = area_groups(frame, well, "quadrant")
+        elif args.ablation_protocol == "lowo":
+            groups = frame[well].astype(str).to_numpy()
+        else:  # 20 % of the rows, scattered: neighbours of training rows (what a random split measures)
+            groups = np.where(np.random.default_rng(args.seed).random(len(frame)) < 0.2, "random-20%", TRAIN_ONLY)
+        ablation_table(frame, well, depth, spec, x, groups, y_frame, matrix, names_, args.seed, save_ablation, part)
         (out / "logs_force2020.md").write_text(render(results))
         return 0
     for protocol in args.protocols.split(","):
@@ -334,6 +363,25 @@ def main(argv=None) -> int:
     return 0
 
 
+LABELS = {"geotune-folds": "former default (trees, wide table, HMM; through LogsClassifier)"}
+
+
+def merged_parts(results: dict, key: str) -> dict:
+    """``results[key]`` and its parts (``key_partKofN``), per-group scores pooled by sample counts."""
+    out: dict = {}
+    for name in [k for k in results if k == key or k.startswith(key + "_part")]:
+        for variant, r in results[name].items():
+            merged = out.setdefault(variant, {"per_group": {}, "n_features": r["n_features"], "cpu_seconds": 0.0})
+            merged["per_group"].update(r["per_group"])
+            merged["cpu_seconds"] = round(merged["cpu_seconds"] + r["cpu_seconds"], 1)
+    for r in out.values():
+        n = np.array([g["n_samples"] for g in r["per_group"].values()], dtype=float)
+        r["pooled"] = {m: float(np.dot(n, [g[m] for g in r["per_group"].values()]) / n.sum())
+                       for m in ("accuracy", "penalty_score")}
+        r["n_groups"] = len(n)
+    return out
+
+
 def render(results: dict) -> str:
     titles = {"loqo": "leave one quadrant out (25, 31, 32-36)", "lowo": "leave one well out (22 wells)"}
     lines = ["# FORCE 2020 lithology, 22 North Sea wells: accuracy / penalty score by validation protocol", "",
@@ -350,7 +398,7 @@ def render(results: dict) -> str:
                 continue  # partial: per-group rows only
             least = r.get("pooled_least_cost", {}).get("penalty_score")
             rs = r.get("random_split")
-            lines.append(f"| {name} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} | "
+            lines.append(f"| {LABELS.get(name, name)} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} | "
                          + (f"{rs['accuracy']:.3f} | {rs['penalty_score']:.3f} | " if rs else "not run | not run | ") +
                          f"{'' if least is None else f'{least:.3f}'} | {r['seconds']} ({r['cpu_seconds']}) |")
         if protocol == "loqo":
@@ -361,7 +409,7 @@ def render(results: dict) -> str:
             for name, r in models.items():
                 cells = [f"{r['per_group'][g]['accuracy']:.3f} / {r['per_group'][g]['penalty_score']:.3f}"
                          if g in r["per_group"] else "not run" for g in groups]
-                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+                lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
         lines.append("")
     if "ablation" in results:
         ablation = results["ablation"]
@@ -371,17 +419,27 @@ def render(results: dict) -> str:
                   "with default settings on the raw curves plus depth, every labelled row; `default`: the new default, "
                   "compact features, 1,000 rows per well, geotune's boosting, no decoding). Curves missing from whole "
                   "wells are left missing here (the trees' missing-value branches).", "",
-                  "| variant | pooled accuracy | pooled penalty | " + " | ".join(groups) + " | features | CPU s |",
-                  "|---|---|---|" + "---|" * len(groups) + "---|---|"]
+                  "| variant | pooled accuracy | pooled penalty | least-cost penalty | " + " | ".join(groups)
+                  + " | features | CPU s |", "|---|---|---|---|" + "---|" * len(groups) + "---|---|"]
         for name, r in ablation.items():
-            cells = [f"{r['per_group'][g]['accuracy']:.3f} / {r['per_group'][g]['penalty_score']:.3f}" for g in groups]
+            cells = [f"{r['per_group'][g]['accuracy']:.3f} / {r['per_group'][g]['penalty_score']:.3f}"
+                     if g in r["per_group"] else "not run" for g in groups]
+            least = r.get("pooled_least_cost")
             lines.append(f"| {name} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} | "
+                         + ("" if least is None else f"{least['penalty_score']:.3f}") + " | "
                          + " | ".join(cells) + f" | {r['n_features']} | {r['cpu_seconds']} |")
         lines.append("")
-    if "ablation_lowo" in results:
+    if "ablation_random" in results:
+        lines += ["## The same variants on a random 20 % of the rows (neighbours of training rows)", "",
+                  "| variant | accuracy | penalty |", "|---|---|---|"]
+        for name, r in results["ablation_random"].items():
+            lines.append(f"| {name} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} |")
+        lines.append("")
+    lowo = merged_parts(results, "ablation_lowo")
+    if lowo:
         lines += ["## The same variants, leave one well out (22 wells, pooled)", "",
                   "| variant | pooled accuracy | pooled penalty | features | CPU s |", "|---|---|---|---|---|"]
-        for name, r in results["ablation_lowo"].items():
+        for name, r in lowo.items():
             lines.append(f"| {name} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} | "
                          f"{r['n_features']} | {r['cpu_seconds']} |")
         lines.append("")

@@ -90,8 +90,11 @@ def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
 
     with pytest.raises(ModelError, match="unexpected types"):
         forest.from_bytes((run / "model" / "model.skops").read_bytes())
+    from sklearn.ensemble import RandomForestClassifier
+
+    small_forest = RandomForestClassifier(n_estimators=2, random_state=0).fit([[0.0], [1.0]], [0, 1])
     with pytest.raises(ModelError, match="unexpected types"):
-        impute.from_bytes((run / "model" / "model.skops").read_bytes())
+        impute.from_bytes(forest.to_bytes(small_forest))
     # a regressor named in config.json but gone is a clear error, not a silent fallback
     broken = tmp_path / "model"
     broken.mkdir()
