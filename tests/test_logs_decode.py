@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geotune.errors import DataError, ModelError
+from geotune.errors import ConfigError, ModelError
 from geotune.logs import decode, features as feats
 from geotune.logs.synthetic import facies_column
 
@@ -83,7 +83,7 @@ def test_curve_feature_blocks_choose_the_columns():
     x = feats.build_features(frame, spec, "W", "D")
     assert np.allclose(x[:, spec.names().index("GR")], frame["GR"])
     assert spec.curve_columns("RT") == slice(4, 8)
-    with pytest.raises(DataError, match="unknown curve feature blocks median"):
+    with pytest.raises(ConfigError, match="unknown curve feature blocks median"):
         feats.infer_spec(frame, {"W", "D"}, "W", "D", blocks=["median"])
 
 

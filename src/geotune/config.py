@@ -112,7 +112,7 @@ class TrainConfig(BaseModel):
     well_column: str | None = _opt(None, "logs: the well-name column (default: --group-by)")
     features: list[str] | None = _opt(None, "logs: use exactly these feature columns")
     windows: list[int] | None = _opt(None, "logs: moving-window lengths of the curve features (default 7 31)")
-    curve_features: list[Literal["value", "grad", "dev", "mean", "std", "shift"]] = _opt(
+    curve_features: list[str] = _opt(
         ["value", "grad", "mean"], "logs: feature blocks per curve: value, grad (depth gradient), dev (minus the well's "
                                    "median), mean / std (over --windows), shift (--shifts samples above and below)")
     shifts: list[int] | None = _opt(None, "logs: up/down shifts of the curve features")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .las import warn
 
 MAX_CATEGORIES = 50
@@ -100,9 +100,9 @@ def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | N
     blocks = list(DEFAULT_BLOCKS if blocks is None else blocks)
     unknown = sorted(set(blocks) - set(BLOCKS))
     if unknown:
-        raise DataError(f"unknown curve feature blocks {', '.join(unknown)}; choose from {', '.join(BLOCKS)}")
+        raise ConfigError(f"unknown curve feature blocks {', '.join(unknown)}; choose from {', '.join(BLOCKS)}")
     if not blocks and not normalise:
-        raise DataError("no curve features: give at least one block (value, grad, ...) or normalise")
+        raise ConfigError("no curve features: give at least one block (value, grad, ...) or normalise")
     candidates = features if features is not None else [c for c in frame.columns if c not in exclude]
     missing = [c for c in candidates if c not in frame.columns]
     if missing:
