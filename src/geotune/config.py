@@ -113,8 +113,9 @@ class TrainConfig(BaseModel):
     features: list[str] | None = _opt(None, "logs: use exactly these feature columns")
     windows: list[int] | None = _opt(None, "logs: moving-window lengths of the curve features (default 7 31)")
     curve_features: list[str] = _opt(
-        ["value", "grad", "mean"], "logs: feature blocks per curve: value, grad (depth gradient), dev (minus the well's "
-                                   "median), mean / std (over --windows), shift (--shifts samples above and below)")
+        ["value", "grad", "mean"], "logs: feature blocks per curve: value, grad (depth gradient), dev (minus the "
+                                   "well's median), mean / std (over --windows), shift (--shifts samples above and "
+                                   "below)")
     shifts: list[int] | None = _opt(None, "logs: up/down shifts of the curve features")
     normalise: bool = _opt(True, "logs: add per-well robust z-score and rank features (--no-normalise: off)")
     impute: bool = _opt(True, "logs: estimate curves missing from whole wells from the other logs (--no-impute: off)")

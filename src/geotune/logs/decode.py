@@ -9,8 +9,9 @@ whole well. Emissions are the probabilities as they are (``EMISSION = "proba"``)
 training class priors (``"scaled"``, what models saved before ``hmm_emission`` existed use): samples
 0.15 m apart are far from independent, so dividing by the prior at every sample compounds, and on a new
 area, where the classifier is unsure, it turned uncertainty into long runs of rare classes (FORCE 2020
-leave-one-quadrant-out: accuracy 0.67 undecoded, 0.53 decoded with scaled emissions, 0.67 with plain ones;
-benchmarks/results/logs_force2020.md). Posteriors (rather than a single Viterbi path) keep
+leave-one-quadrant-out, plain boosting on raw curves: accuracy 0.585 undecoded, 0.410 decoded with scaled
+emissions, 0.593 with plain ones; benchmarks/results/logs_force2020.md).
+Posteriors (rather than a single Viterbi path) keep
 ``predict_proba`` a probability table, and their argmax is the most likely facies sample by sample.
 """
 

@@ -39,8 +39,9 @@ ROW = "_geotune_row"
 SMOOTH = 5
 # Default depth-sequence decoding: none. The former default HMM (emissions divided by the class priors) cost
 # 0.12-0.17 accuracy on held-out North Sea quadrants whatever the model under it; with plain emissions
-# (decode.py) it changes nothing there, and on SEG 2016 it added 0.004 to boosting (0.582 against 0.578;
-# benchmarks/results/logs_force2020.md, logs_seg2016.md): no decoding by default. --decode hmm or smooth apply it
+# (decode.py) it adds 0.008 there (0.593 against 0.585), and on SEG 2016 the HMM added 0.004 to boosting
+# (0.582 against 0.578; benchmarks/results/logs_force2020.md, logs_seg2016.md): too little for its cost by
+# default. --decode hmm or smooth apply it
 DECODE = "none"
 DECODES = ("hmm", "smooth", "none")
 WELL_NAMES = ("Well Name", "WELL", "Well", "well", "well_name", "WELL_NAME", "UWI")
