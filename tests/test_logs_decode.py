@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geotune.errors import ModelError
+from geotune.errors import ConfigError, ModelError
 from geotune.logs import decode, features as feats
 from geotune.logs.synthetic import facies_column
 
@@ -68,3 +68,33 @@ def test_per_well_normalisation_removes_gain_and_offset_between_wells():
     old = feats.FeatureSpec.from_dict({k: v for k, v in spec.to_dict().items() if k != "normalise"})
     assert "GR_z" not in old.names()  # a spec saved before normalisation existed builds its old features
     assert feats.build_features(frame, old, "W", "D").shape[1] == len(old.names())
+    legacy = feats.FeatureSpec.from_dict({k: v for k, v in spec.to_dict().items() if k != "blocks"})
+    assert {"GR_dev", "GR_std7", "GR_up1"} <= set(legacy.names())  # a spec saved before blocks keeps them all
+    assert feats.build_features(frame, legacy, "W", "D").shape[1] == len(legacy.names())
+
+
+def test_curve_feature_blocks_choose_the_columns():
+    frame = pd.DataFrame({"W": ["a"] * 50, "D": np.arange(50) * 0.15, "GR": np.linspace(20, 120, 50),
+                          "RT": np.geomspace(1, 100, 50)})
+    spec = feats.infer_spec(frame, {"W", "D"}, "W", "D", blocks=["value"], normalise=False)
+    assert spec.names() == ["GR", "RT", "relpos_well"]
+    spec = feats.infer_spec(frame, {"W", "D"}, "W", "D", windows=[5], blocks=["mean", "value"])
+    assert spec.curve_names("GR") == ["GR", "GR_z", "GR_rank", "GR_mean5"]  # feature order, not the order given
+    x = feats.build_features(frame, spec, "W", "D")
+    assert np.allclose(x[:, spec.names().index("GR")], frame["GR"])
+    assert spec.curve_columns("RT") == slice(4, 8)
+    with pytest.raises(ConfigError, match="unknown curve feature blocks median"):
+        feats.infer_spec(frame, {"W", "D"}, "W", "D", blocks=["median"])
+
+
+def test_plain_emissions_do_not_turn_uncertainty_into_a_rare_class():
+    # a classifier leaning 60/40 towards the common class all along a well, with a rare second class
+    proba = np.tile([0.6, 0.4], (80, 1))
+    wells = np.zeros(80, dtype=int)
+    matrix, prior = np.array([[0.98, 0.02], [0.1, 0.9]]), np.array([0.95, 0.05])
+    plain = decode.posterior(proba, wells, matrix, prior)
+    scaled = decode.posterior(proba, wells, matrix, prior, emission="scaled")
+    assert (plain.argmax(1) == 0).all()  # what the classifier said, held along the well
+    assert (scaled.argmax(1) == 1).all()  # dividing by the prior at every sample compounds into the rare class
+    with pytest.raises(ModelError, match="unknown HMM emission"):
+        decode.posterior(proba, wells, matrix, prior, emission="prior")

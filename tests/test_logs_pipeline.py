@@ -69,10 +69,14 @@ def test_logo_scores_each_well_and_the_gap(gbm_run):
 def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
     run, _ = gbm_run
     files = {p.name for p in (run / "model").iterdir()}
-    # the default `trees` model: boosting, a forest, and the regressor that estimates PE where a well lacks it
-    assert files == {"config.json", "metrics.json", "model.skops", "forest.skops", "impute_0.skops"}
+    # the default `gbm` model: boosting and the regressor that estimates PE where a well lacks it
+    assert files == {"config.json", "metrics.json", "model.skops", "impute_0.skops"}
     config = json.loads((run / "model" / "config.json").read_text())
-    assert config["task"] == "logs" and config["model_type"] == "trees"
+    assert config["task"] == "logs" and config["model_type"] == "gbm" and config["decode"] == "none"
+    # raw values stay beside the per-well ones; no std / dev / shifted copies by default
+    names = config["feature_names"]
+    assert {"GR", "GR_grad", "GR_z", "GR_rank", "GR_mean7", "GR_mean31"} <= set(names)
+    assert not [n for n in names if n.endswith(("_dev", "_std7", "_up1"))]
     assert config["imputers"] == {"PE": "impute_0.skops"}
     assert config["classes"] == ["limestone", "sandstone", "shale", "siltstone"]
     # a skops file holding a type outside the GBM's list is refused before loading
@@ -86,8 +90,11 @@ def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
 
     with pytest.raises(ModelError, match="unexpected types"):
         forest.from_bytes((run / "model" / "model.skops").read_bytes())
+    from sklearn.ensemble import RandomForestClassifier
+
+    small_forest = RandomForestClassifier(n_estimators=2, random_state=0).fit([[0.0], [1.0]], [0, 1])
     with pytest.raises(ModelError, match="unexpected types"):
-        impute.from_bytes((run / "model" / "forest.skops").read_bytes())
+        impute.from_bytes(forest.to_bytes(small_forest))
     # a regressor named in config.json but gone is a clear error, not a silent fallback
     broken = tmp_path / "model"
     broken.mkdir()
@@ -261,14 +268,14 @@ def test_cli_train_evaluate_predict(wells, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_hmm_decoding_is_the_default_and_honoured_at_prediction(wells):
+def test_hmm_decoding_when_asked_is_honoured_at_prediction(wells):
     folder, table = wells
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
         summary = fit(TrainConfig(data=str(folder / "wells.csv"), task="logs", label_column="Facies",
                                   group_by="Well Name", cv="logo", out=str(folder / "hmm"), model_type="gbm",
-                                  extra={"gbm_params": {"max_iter": 40}}))  # boosting alone: a forest recalls
-        # its own training rows perfectly, leaving decoding nothing to improve on them
+                                  decode="hmm", extra={"gbm_params": {"max_iter": 40}}))  # boosting alone: a
+        # forest recalls its own training rows perfectly, leaving decoding nothing to improve on them
         model = _load(folder / "hmm")
         assert model.config["decode"] == "hmm" and summary["cv"]["summary"]["decode"] == "hmm"
         assert model.engine.spec.normalise and "GR_z" in model.config["feature_names"]

@@ -21,22 +21,24 @@ from . import decode as hmm
 from . import features as feats
 from . import impute
 from .columns import label_names, not_logs
-from .pipeline import (MAX_ROWS_PER_WELL, ROW, SMOOTH, _Engine, class_sort_key, _prepare, _take,
+from .pipeline import (DECODE, MAX_ROWS_PER_WELL, ROW, SMOOTH, _Engine, class_sort_key, _prepare, _take,
                        estimate_missing_curves, smooth_proba)
 
 
 class LogsClassifier(ClassifierMixin, BaseEstimator):
-    """Facies from well logs. ``model_type`` trees (default) or gbm; ``decode`` hmm, smooth or none;
+    """Facies from well logs. ``model_type`` gbm (default) or trees; ``decode`` none (default), hmm or smooth;
     ``cost_matrix``: K x K in ``classes_`` order (true x predicted), or None for arg-max decisions."""
 
-    def __init__(self, well: str = "WELL", depth: str | None = "DEPTH", model_type: str = "trees",
-                 decode: str = "hmm", smooth: int = SMOOTH, impute: bool = True,
+    def __init__(self, well: str = "WELL", depth: str | None = "DEPTH", model_type: str = "gbm",
+                 decode: str = DECODE, smooth: int = SMOOTH, impute: bool = True,
                  max_rows_per_well: int | None = MAX_ROWS_PER_WELL, cost_matrix=None, seed: int = 42,
-                 gbm_params: dict | None = None, forest_params: dict | None = None, normalise: bool = True):
+                 gbm_params: dict | None = None, forest_params: dict | None = None, normalise: bool = True,
+                 curve_features: tuple[str, ...] = feats.DEFAULT_BLOCKS):
         self.well, self.depth, self.model_type, self.decode = well, depth, model_type, decode
         self.smooth, self.impute, self.max_rows_per_well = smooth, impute, max_rows_per_well
         self.cost_matrix, self.seed = cost_matrix, seed
         self.gbm_params, self.forest_params, self.normalise = gbm_params, forest_params, normalise
+        self.curve_features = curve_features
 
     def _frame(self, table: pd.DataFrame) -> pd.DataFrame:
         if self.well not in table.columns:
@@ -59,7 +61,8 @@ class LogsClassifier(ClassifierMixin, BaseEstimator):
         depth = self.depth if self.depth in frame.columns else None
         exclude = {self.well, ROW, "__label__"} | ({depth} if depth else set())
         exclude |= not_logs(frame.drop(columns=list(exclude)), "__label__")
-        self.spec_ = feats.infer_spec(frame, exclude, self.well, depth, normalise=self.normalise)
+        self.spec_ = feats.infer_spec(frame, exclude, self.well, depth, normalise=self.normalise,
+                                      blocks=list(self.curve_features))
         curves = impute.curves_to_impute(frame, self.spec_, self.well) if self.impute else []
         x = {"gbm": feats.build_features(frame, self.spec_, self.well, depth)}
         _, x, self.imputers_ = estimate_missing_curves(frame, self.spec_, curves, self.well, depth,

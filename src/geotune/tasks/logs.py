@@ -11,7 +11,7 @@ LOGS = register_task(Task(
     predict_outputs=(".csv",),
     predict_options=("allow_missing_curves", "skip_bad"),
     options=("label_column", "depth_column", "exclude", "model_type", "smooth", "decode", "aliases", "well_column",
-             "features", "windows", "shifts", "normalise", "impute", "adjacency", "window", "width", "score_exclude",
+             "features", "windows", "curve_features", "shifts", "normalise", "impute", "adjacency", "window", "width", "score_exclude",
              "gbm_params", "forest_params", "max_rows_per_well", "cost_matrix", "cost_classes", "cv_group",
              "cv_min_wells", "cv_blocks", "refit"),
     report_sections=("logs",),
