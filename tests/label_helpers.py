@@ -104,3 +104,20 @@ def held_out_accuracy(workbench, items, labels, held_x, held_y) -> float:
     head = fit_head(x, y, len(classes), reference=features)
     held = extract_features(workbench.learner.backbone(), held_x).numpy()
     return float((head.predict(held) == np.asarray([classes.index(c) for c in held_y])).mean())
+
+
+def landmass_pool(archive_file, project, pool_per_class: int, held_per_class: int, seed: int):
+    """A labelling project of LANDMASS patches: ``project/patches.npy`` drawn from each class's first 375, held-out
+    patches from its last 125 (neighbouring patches overlap). Returns (held-out x, held-out y, names, truth)."""
+    archive = np.load(archive_file)
+    x, y, names = archive["X"], archive["y"], [str(n) for n in archive["class_names"]]
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([rng.choice(np.where(y == c)[0][:375], pool_per_class, replace=False)
+                           for c in range(len(names))])
+    held = np.concatenate([rng.choice(np.where(y == c)[0][-125:], held_per_class, replace=False)
+                           for c in range(len(names))])
+    rng.shuffle(pool)
+    project.mkdir()
+    np.save(project / "patches.npy", x[pool])
+    truth = {f"patches.npy#{i}": names[y[k]] for i, k in enumerate(pool)}
+    return x[held], y[held], names, truth

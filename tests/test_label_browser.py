@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from browser_helpers import chromium
-from label_helpers import held_out_accuracy, live_server, synthetic_project, wait_for
+from label_helpers import held_out_accuracy, landmass_pool, live_server, synthetic_project, wait_for
 
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 WAIT = 300
@@ -46,17 +46,10 @@ def test_a_labelling_session_on_landmass_beats_random_labels_and_survives_a_rest
     from geotune.data.samples import open_dataset
     from geotune.serve.label.workbench import Workbench
 
-    archive = np.load(shared_dataset("landmass1_subset_2000") / "landmass1_subset_99x99.npz")
-    x, y, names = archive["X"], archive["y"], [str(n) for n in archive["class_names"]]
-    rng = np.random.default_rng(1)
-    pool = np.concatenate([rng.choice(np.where(y == c)[0][:375], 50, replace=False) for c in range(4)])
-    held = np.concatenate([rng.choice(np.where(y == c)[0][-125:], 25, replace=False) for c in range(4)])
-    rng.shuffle(pool)
     project = tmp_path / "landmass"
-    project.mkdir()
-    np.save(project / "patches.npy", x[pool])
-    np.save(tmp_path / "held.npy", x[held])
-    truth = {f"patches.npy#{i}": names[y[k]] for i, k in enumerate(pool)}
+    held_patches, held_classes, names, truth = landmass_pool(
+        shared_dataset("landmass1_subset_2000") / "landmass1_subset_99x99.npz", project, 50, 25, seed=1)
+    np.save(tmp_path / "held.npy", held_patches)
     shots = _shots(tmp_path)
     wb = Workbench(project, who="browser", classes=names, image_size=64, retrain_every=10)
     try:
@@ -82,7 +75,7 @@ def test_a_labelling_session_on_landmass_beats_random_labels_and_survives_a_rest
             wait_for(lambda: len(driver.find_elements("css selector", "#items .card")) > 0, 60, "the items")
             driver.save_screenshot(str(shots / "labelling_review.png"))
             held_x = open_dataset(tmp_path / "held.npy", image_size=64, require_labels=False).to_sampleset().x
-            held_y = [names[y[k]] for k in held]
+            held_y = [names[k] for k in held_classes]
             active = held_out_accuracy(wb, done, [truth[i] for i in done], held_x, held_y)
             randoms = [held_out_accuracy(wb, picks, [truth[i] for i in picks], held_x, held_y) for picks in
                        (list(np.random.default_rng(100 + s).choice(wb.pool.ids, 40, replace=False)) for s in range(10))]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from label_helpers import client, held_out_accuracy, label_in_suggested_order, synthetic_project, wait_for
+from label_helpers import client, held_out_accuracy, landmass_pool, label_in_suggested_order, synthetic_project, wait_for
 
 
 def test_loop_retrains_every_n_labels_and_resumes_after_restart(tmp_path):
@@ -32,27 +32,19 @@ def test_loop_retrains_every_n_labels_and_resumes_after_restart(tmp_path):
 def test_landmass_suggested_labels_teach_at_least_as_much_as_random_ones(tmp_path, shared_dataset):
     from geotune.data.samples import open_dataset
 
-    archive = np.load(shared_dataset("landmass1_subset_2000") / "landmass1_subset_99x99.npz")
-    x, y, names = archive["X"], archive["y"], [str(n) for n in archive["class_names"]]
-    rng = np.random.default_rng(0)
-    # pool and held-out patches from different parts of each class (neighbouring patches overlap)
-    pool = np.concatenate([rng.choice(np.where(y == c)[0][:375], 30, replace=False) for c in range(4)])
-    held = np.concatenate([rng.choice(np.where(y == c)[0][-125:], 15, replace=False) for c in range(4)])
-    rng.shuffle(pool)
     project = tmp_path / "landmass"
-    project.mkdir()
-    np.save(project / "patches.npy", x[pool])
-    truth = {f"patches.npy#{i}": names[y[k]] for i, k in enumerate(pool)}
+    held_patches, held_classes, names, truth = landmass_pool(
+        shared_dataset("landmass1_subset_2000") / "landmass1_subset_99x99.npz", project, 30, 15, seed=0)
     with client(project, names, start_learner=True, image_size=32, retrain_every=10) as (wb, http):
         done = label_in_suggested_order(http, wb, truth, 40)
-        np.save(tmp_path / "held.npy", x[held])  # outside the project; read the way the pool is read
+        np.save(tmp_path / "held.npy", held_patches)  # outside the project; read the way the pool is read
         held_x = open_dataset(tmp_path / "held.npy", image_size=32, require_labels=False).to_sampleset().x
-        active = held_out_accuracy(wb, done, [truth[i] for i in done], held_x, [names[y[k]] for k in held])
+        active = held_out_accuracy(wb, done, [truth[i] for i in done], held_x, [names[k] for k in held_classes])
         randoms = []
         for seed in range(10):
             picks = list(np.random.default_rng(100 + seed).choice(wb.pool.ids, 40, replace=False))
             randoms.append(held_out_accuracy(wb, picks, [truth[i] for i in picks], held_x,
-                                             [names[y[k]] for k in held]))
+                                             [names[k] for k in held_classes]))
         print(f"held-out accuracy: suggested {active:.3f}, random {np.mean(randoms):.3f} +- {np.std(randoms):.3f}")
         assert active >= np.mean(randoms)
     with client(project, names) as (wb, _):

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Iterator, Sequence
 
 import lightning.pytorch as pl
 import numpy as np
@@ -21,6 +22,20 @@ def plain_worker_error(exc: Exception) -> Exception:
         return exc
     last = [line for line in text.splitlines() if line.strip()][-1]
     return DataError(last.split("DataError: ", 1)[-1].strip())
+
+
+@contextlib.contextmanager
+def plain_worker_errors() -> Iterator[None]:
+    """Re-raise a DataError from a DataLoader worker as its plain one-line message (``plain_worker_error``)."""
+    from ..errors import DataError
+
+    try:
+        yield
+    except DataError as exc:
+        plain = plain_worker_error(exc)
+        if plain is exc:
+            raise
+        raise plain from None
 
 
 class EpochSeededSampler(Sampler):

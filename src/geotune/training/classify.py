@@ -17,7 +17,7 @@ from torch.utils.data import Subset, TensorDataset
 
 from .. import modeldir
 from ..config import TrainConfig
-from ..data.classify_datamodule import ClassificationDataModule, plain_worker_error
+from ..data.classify_datamodule import ClassificationDataModule, plain_worker_errors
 from ..data.samples import SampleDataset, class_names, open_dataset
 from ..data.splits import leave_one_group_out, train_val_split
 from ..evaluate.metrics import classification_metrics, summarise_folds
@@ -36,19 +36,12 @@ def encode(labels: np.ndarray, classes: list[str]) -> np.ndarray:
 
 
 def fit(cfg: TrainConfig) -> dict:
-    from ..errors import DataError
-
-    try:
+    with plain_worker_errors():  # pixels are decoded in DataLoader workers: a bad file surfaces there
         if cfg.strategy == "auto":  # search recipes within --time-budget, then train the chosen one
             from .auto import fit_auto
 
             return fit_auto(cfg, _fit_classifier)
         return _fit_classifier(cfg)
-    except DataError as exc:  # pixels are decoded in DataLoader workers: a bad file surfaces there
-        plain = plain_worker_error(exc)
-        if plain is exc:
-            raise
-        raise plain from None
 
 
 def _fit_classifier(cfg: TrainConfig, search=None) -> dict:

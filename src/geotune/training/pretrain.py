@@ -47,15 +47,10 @@ def work_dir(out: str | Path) -> Path:
 
 def pretrain(options: PretrainOptions) -> dict:
     """Run the chosen method and write the weights file; returns a summary (also stored in its metadata)."""
-    from ..data.classify_datamodule import plain_worker_error
+    from ..data.classify_datamodule import plain_worker_errors
 
-    try:
+    with plain_worker_errors():  # samples are decoded in DataLoader workers: a bad file surfaces there
         return _pretrain(options)
-    except DataError as exc:  # samples are decoded in DataLoader workers: a bad file surfaces there
-        plain = plain_worker_error(exc)
-        if plain is exc:
-            raise
-        raise plain from None
 
 
 def _pretrain(options: PretrainOptions) -> dict:
