@@ -59,16 +59,16 @@ def load(run) -> Validation | None:
     if "validation" in run.cache:
         return run.cache["validation"]
     run.cache["validation"] = None
-    if (run.metrics.get("search") or {}).get("cross_validated"):  # --strategy auto on tiny data
-        run.notes.append("The model trained on every labelled sample (its score comes from cross-validation), so "
-                         "no held-out samples are left to show as examples or mistakes.")
-        return None
     train = run.config.get("train") or {}
     data, labels = find_path(train.get("data"), run), find_path(train.get("labels"), run)
     if data is None or (train.get("labels") and labels is None):
         missing = train.get("data") if data is None else train.get("labels")
         run.notes.append(f"Training data not found at {missing!r} (moved, or trained on another machine): "
                          "examples, mistakes and explanations need it; shown below is what the model folder holds.")
+        return None
+    if (run.metrics.get("search") or {}).get("cross_validated"):  # --strategy auto on tiny data
+        run.notes.append("The model trained on every labelled sample (its score comes from cross-validation), so "
+                         "no held-out samples are left to show as examples or mistakes.")
         return None
     try:
         run.cache["validation"] = _split(run, data, labels, train)
