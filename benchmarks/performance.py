@@ -85,7 +85,8 @@ def inference(args, results, rows):
     x, labels, source = landmass_or_synthetic(24)
     np.save(work / "d.npy", x)
     np.save(work / "l.npy", labels)
-    finetune(work / "d.npy", work / "run", labels=work / "l.npy", image_size=args.image_size, epochs=2)
+    finetune(work / "d.npy", work / "run", labels=work / "l.npy", image_size=args.image_size, epochs=2,
+             strategy="linear-probe")
     export_onnx(work / "run")
     loaded = load_model(work / "run")
     rng = np.random.default_rng(0)

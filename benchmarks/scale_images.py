@@ -102,7 +102,7 @@ def run(n_images: int, tmp: Path, src: Path = SRC, workers: int = 2, images: Pat
     tmp = Path(tmp)
     folder = images or write_images(n_images, tmp / f"images_{n_images}")
     out = tmp / f"run_{n_images}_{abs(hash(str(src))) % 10**6}"
-    result = train(folder, out, Path(src), ["--workers", str(workers), "--epochs", "5"])
+    result = train(folder, out, Path(src), ["--workers", str(workers), "--epochs", "5", "--strategy", "linear-probe"])
     stats = [json.loads(f.read_text()) for f in sorted((out / "cache").glob("features-*.json"))]
     if stats:
         result["features_images_per_s"] = round(stats[0]["samples"] / stats[0]["seconds"], 1)

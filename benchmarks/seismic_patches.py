@@ -46,7 +46,7 @@ def run(name, x, y, names, image_size, epochs, work, **options):
     np.save(work / f"{name}_test_labels.npy", names[y[test]])
     t0 = time.perf_counter()
     finetune(work / f"{name}_train.npy", work / name, labels=work / f"{name}_train_labels.npy",
-             image_size=image_size, epochs=epochs, **options)
+             image_size=image_size, epochs=epochs, **{"strategy": "linear-probe", **options})  # as when measured
     metrics = evaluate(work / name, work / f"{name}_test.npy", labels=work / f"{name}_test_labels.npy")
     return metrics, time.perf_counter() - t0, len(train), len(test)
 

@@ -121,7 +121,7 @@ def run_generator(generator: str, args, work: Path, y_f3: np.ndarray) -> dict:
     run = folder / "run"
     geotune(["train", "--data", str(folder / "train_data.npy"), "--labels", str(folder / "train_labels.npy"),
              "--out", str(run), "--image-size", str(args.image_size), "--epochs", str(args.epochs),
-             "--seed", str(args.seed)], log)
+             "--seed", str(args.seed), "--strategy", "linear-probe"], log)  # the strategy the results were made with
     geotune(["evaluate", str(run), "--data", str(F3), "--out", str(folder / "eval_f3")], log)
     geotune(["predict", str(run), str(folder / "val_data.npy"), "--out", str(folder / "val_pred.csv")], log)
     geotune(["predict", str(run), str(F3), "--out", str(folder / "f3_pred.csv")], log)

@@ -66,7 +66,8 @@ def user_path(start: str, weights: str | None, work: Path, geotune) -> dict:
     run = work / f"run_{start}"
     extra = ["--weights", weights] if weights else []
     geotune(["train", "--data", str(work / "labelled5_data.npy"), "--labels", str(work / "labelled5_labels.npy"),
-             "--out", str(run), "--image-size", str(SIZE), "--seed", "0", *extra], log)
+             "--out", str(run), "--image-size", str(SIZE), "--seed", "0", "--strategy", "linear-probe",
+             *extra], log)  # the strategy the results were made with
     geotune(["evaluate", str(run), "--data", str(work / "test_data.npy"), "--labels", str(work / "test_labels.npy"),
              "--out", str(work / f"eval_{start}")], log)
     metrics = json.loads((work / f"eval_{start}" / "metrics.json").read_text())
