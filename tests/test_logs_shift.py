@@ -75,3 +75,14 @@ def test_curve_z_scores_are_robust_to_one_odd_training_well():
         warnings.simplefilter("ignore", LogsWarning)
         z = shift.measure(new, "W", None, ref)["n"]["curve_z"]["GR"]
     assert 0 < z < 5  # the 300 API well does not inflate the centre, and 55 API is not far
+
+
+def test_the_report_shows_how_far_the_validation_reached(model):
+    from geotune.report import render_report
+
+    page = render_report(model.folder.parent if model.folder.name == "model" else model.folder)
+    section = page.split("Which new wells the validation covers", 1)[1]
+    limits = {name: f"{entry['limit']:.2f}" for name, entry in model.config["shift"]["curves"].items()}
+    for curve, limit in limits.items():
+        assert f"<td>{curve}</td>" in section and limit in section
+    assert f"{model.config['shift']['feature_limit']:.2f}" in section

@@ -14,7 +14,7 @@ LOGS = register_task(Task(
              "features", "windows", "curve_features", "shifts", "normalise", "impute", "adjacency", "window", "width", "score_exclude",
              "gbm_params", "forest_params", "max_rows_per_well", "cost_matrix", "cost_classes", "cv_group",
              "cv_min_wells", "cv_blocks", "refit"),
-    report_sections=("logs",),
+    report_sections=("logs", "logs_shift"),
     web_inputs=frozenset({".csv"}),
     web_handler="geotune.serve.predict:predict_logs",
 ))

@@ -6,8 +6,8 @@ panels a kind of run needs. ``pictures`` comes last and shows every PNG the othe
 
 from __future__ import annotations
 
-from . import (candidates, classify_data, curves, explanations, logs, mistakes, overview, pictures, plan, prospect, scores,
-               segment)
+from . import (candidates, classify_data, curves, explanations, logs, logs_shift, mistakes, overview, pictures, plan,
+               prospect, scores, segment)
 
-SECTIONS = (overview, classify_data, curves, scores, candidates, mistakes, explanations, segment, logs, prospect, plan,
-            pictures)
+SECTIONS = (overview, classify_data, curves, scores, candidates, mistakes, explanations, segment, logs, logs_shift,
+            prospect, plan, pictures)
