@@ -55,6 +55,8 @@ def test_auto_scores_every_candidate_on_one_split_and_keeps_the_best(auto_run):
     for name, value in search["chosen_options"].items():
         assert config["train"][name] == value
     assert "strategy auto chose" in auto_run["summary"]["note"]
+    split = _read(auto_run["out"], "validation_split.json")  # the split every candidate and the final model used
+    assert len(split["val_indices"]) == 13
 
 
 def test_the_chosen_recipe_replays_from_config_json_without_searching(auto_run, tmp_path):
@@ -84,6 +86,7 @@ def test_a_tiny_budget_stops_after_the_first_candidate_and_tiny_data_is_cross_va
     assert metrics["n_samples"] == len(y)  # out-of-fold predictions of every label
     config = _read(tmp_path / "run", "config.json")
     assert config["n_train"] == len(y)  # the final model trained on all of them
+    assert not (tmp_path / "run" / "model" / "validation_split.json").exists()  # no sample was held out
 
 
 def test_explicit_options_win_over_the_search():

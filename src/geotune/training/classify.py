@@ -120,9 +120,11 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     history = run_dir / "logs" / "metrics.csv"
     if history.is_file():
         files["history.csv"] = history.read_bytes()
-    # the split itself, so that reports show the samples training held out instead of re-deriving them
-    files[modeldir.VALIDATION_SPLIT] = json.dumps({"n_samples": int(len(y)), "val_indices": [int(i) for i in val_idx],
-                                          "val_ids": [str(samples.ids[i]) for i in val_idx]}).encode()
+    if not (search is not None and search.cross_validated):  # cross-validated runs trained on every sample
+        # the split itself, so that reports show the samples training held out instead of re-deriving them
+        files[modeldir.VALIDATION_SPLIT] = json.dumps({
+            "n_samples": int(len(y)), "val_indices": [int(i) for i in val_idx],
+            "val_ids": [str(samples.ids[i]) for i in val_idx]}).encode()
     folder = modeldir.save(run_dir / "model", model_config, model.state_dict(), metrics, files)
     cfg.to_yaml(run_dir / "run.yaml")
     return {**summary, "model_dir": str(folder), "metrics": metrics}
