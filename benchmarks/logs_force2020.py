@@ -304,7 +304,7 @@ def main(argv=None) -> int:
     assert DEPTH in curves
     if args.variants:
         from geotune.logs import features as feats
-        from geotune.logs.pipeline import ROW, _prepare
+        from geotune.logs.table import ROW, prepare as _prepare
 
         names_ = list(ABLATION) if args.variants == "all" else args.variants.split(",")
         frame, well, depth = _prepare(table, WELL, DEPTH, {}, set(table.columns))

@@ -37,11 +37,11 @@ STATE: dict = {}  # per process: the prepared folds
 
 
 def prepare() -> dict:
-    from geotune.logs import features as feats, impute, pipeline
+    from geotune.logs import features as feats, impute, table as pipeline
     from geotune.logs.las import load_aliases
 
     raw = pd.read_csv(DATA)
-    frame, well, depth = pipeline._prepare(raw, "Well Name", "Depth", load_aliases(None), {"Facies", "Well Name"},
+    frame, well, depth = pipeline.prepare(raw, "Well Name", "Depth", load_aliases(None), {"Facies", "Well Name"},
                                            DATA)
     classes = sorted(frame["Facies"].astype(str).unique().tolist(), key=pipeline.class_sort_key)
     y = np.array([classes.index(v) for v in frame["Facies"].astype(str)])

@@ -13,7 +13,7 @@ from geotune import modeldir
 from geotune.errors import ConfigError
 from geotune.logs import costs
 from geotune.logs.las import LogsWarning
-from geotune.logs.pipeline import LogsModel
+from geotune.logs.model import LogsModel
 from geotune.logs.synthetic import make_wells
 from logs_helpers import fit_small_logo
 

@@ -42,6 +42,7 @@ def test_fit_predict_on_a_table_and_compose_with_scikit_learn():
     assert len(scores) == 2 and scores.min() > 0.5
 
 
-def test_only_tree_models():
-    with pytest.raises(ConfigError, match="trees or gbm"):
-        LogsClassifier(model_type="cnn").fit(make_wells(2, 20), np.zeros(40))
+def test_an_unknown_model_type_is_refused():
+    table = make_wells(2, 20)
+    with pytest.raises(ConfigError, match="model_type must be one of"):
+        LogsClassifier(well="Well Name", depth="Depth", model_type="svm").fit(table, table["Facies"])

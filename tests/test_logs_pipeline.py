@@ -15,7 +15,10 @@ from geotune.cli import main
 from geotune.config import TrainConfig
 from geotune.errors import DataError, ModelError
 from geotune.logs.las import LogsWarning
-from geotune.logs.pipeline import LogsModel, adjacent_accuracy, fit, smooth_proba
+from geotune.logs.model import LogsModel
+from geotune.logs.pipeline import fit
+from geotune.logs.scoring import adjacent_accuracy
+from geotune.logs.sequence import smooth_proba
 from geotune.logs import decode
 from geotune.logs.synthetic import make_wells, write_las
 

@@ -13,7 +13,8 @@ from geotune import modeldir
 from geotune.config import TrainConfig
 from geotune.logs import progress, shift
 from geotune.logs.las import LogsWarning
-from geotune.logs.pipeline import LogsModel, fit
+from geotune.logs.model import LogsModel
+from geotune.logs.pipeline import fit
 from geotune.logs.synthetic import make_wells
 
 

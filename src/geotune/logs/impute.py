@@ -162,6 +162,25 @@ def refresh_features(x: np.ndarray, filled: pd.DataFrame, original: pd.DataFrame
     return x if out is None else out
 
 
+
+def estimate_missing_curves(frame: pd.DataFrame, spec: feats.FeatureSpec, curves, well: str, depth: str | None,
+                            rows: np.ndarray, seed: int, x_all: dict) -> tuple[pd.DataFrame, dict, dict]:
+    """Curves missing from whole wells, estimated by regressors learned from ``rows`` (every training row,
+    labelled or not): the filled frame, the inputs ``x_all`` with the estimated feature blocks rebuilt, and
+    the fitted regressors (curve -> model; none where too few rows measure the curve)."""
+    imputers = {}
+    if curves:
+        x = x_all.get("gbm")  # the tree features hold every curve's block: regressors reuse them
+        imputers = {c: fit(frame, spec, c, well, depth, rows, seed, x=x) for c in curves}
+        imputers = {c: m for c, m in imputers.items() if m is not None}
+    if not imputers:
+        return frame, x_all, imputers
+    filled = apply(frame, spec, imputers, well, depth, x=x_all.get("gbm"))
+    x_fold = dict(x_all)
+    if "gbm" in x_all:
+        x_fold["gbm"] = refresh_features(x_all["gbm"], filled, frame, spec, list(imputers), well, depth)
+    return filled, x_fold, imputers
+
 to_bytes = gbm.to_bytes  # the same skops format
 
 

@@ -48,7 +48,8 @@ class FusionModel:
 
     def evaluate_source(self, data, labels=None, out_dir=None, patches=None) -> dict:
         from ..logs.las import warn
-        from ..logs.pipeline import find_column, score
+        from ..logs.scoring import score
+        from ..logs.table import find_column
 
         table, blocks = self._blocks(data, patches)
         label = find_column(table, self.config["label_column"])
@@ -75,7 +76,8 @@ class FusionModel:
         return metrics
 
     def predict_to_file(self, input, out, patches=None) -> Path:
-        from ..logs.pipeline import DEPTH_NAMES, WELL_NAMES, find_column, write_table_predictions
+        from ..logs.output import write_table_predictions
+        from ..logs.table import DEPTH_NAMES, WELL_NAMES, find_column
 
         out = Path(out)
         if out.suffix.lower() != ".csv":

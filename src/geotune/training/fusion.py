@@ -62,7 +62,8 @@ def table_features(table: pd.DataFrame, columns: list[str], source) -> np.ndarra
 def fit(cfg: TrainConfig) -> dict:
     from ..data.splits import train_val_split
     from ..logs.las import read_logs
-    from ..logs.pipeline import DEPTH_NAMES, class_sort_key, find_column, score
+    from ..logs.scoring import score
+    from ..logs.table import DEPTH_NAMES, class_sort_key, find_column
     from .ddp import ddp_agreement
     from .fusion_classifier import FusionClassifier
     from .lightning_fit import epochs_run
