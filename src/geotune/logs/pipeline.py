@@ -43,8 +43,10 @@ def _decoding(cfg: TrainConfig) -> tuple[str, int]:
     return decode, smooth
 
 
-def estimator_for(cfg: TrainConfig, spec: feats.FeatureSpec, well: str, depth: str | None) -> LogsClassifier:
-    """The estimator ``geotune train`` fits in every fold and for the saved model, from its options."""
+def estimator_for(cfg: TrainConfig, well: str, depth: str | None, spec: feats.FeatureSpec | None = None
+                  ) -> LogsClassifier:
+    """The estimator ``geotune train`` fits in every fold and for the saved model, from its options
+    (``spec``: the features chosen for the whole table; None: chosen by the estimator's own ``fit``)."""
     decode, smooth = _decoding(cfg)
     return LogsClassifier(well=well, depth=depth, model_type=cfg.model_type, decode=decode, smooth=smooth,
                           impute=cfg.impute, max_rows_per_well=cfg.max_rows_per_well, seed=cfg.seed,
@@ -103,7 +105,7 @@ def fit(cfg: TrainConfig) -> dict:
                             cfg.features, normalise=cfg.normalise, blocks=cfg.curve_features)
     adjacency = load_adjacency(cfg.adjacency, classes)
     cost = costs.load(cfg.cost_matrix, classes, cfg.cost_classes) if cfg.cost_matrix else None
-    base = estimator_for(cfg, spec, well, depth)
+    base = estimator_for(cfg, well, depth, spec)
     progress.stage(f"features of {frame[well].nunique()} wells ({len(frame)} samples, {len(spec.names())} features)")
     data = base.rows(frame, well, depth, y_all, classes, spec, source)
     groups = frame[group].astype(str).to_numpy()
