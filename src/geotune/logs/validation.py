@@ -65,6 +65,7 @@ def leave_one_group_out(base: LogsClassifier, data: WellRows, groups: np.ndarray
         held_out.setdefault("proba", []).append(proba[scored].astype(np.float32))
         per_group[name] = score(y_all[test_idx][scored], proba.argmax(1)[scored], classes, adjacency=adjacency)
         unsmoothed.append(score(y_all[test_idx][scored], raw_proba.argmax(1)[scored], classes)["micro_f1"])
+        del model  # its inputs (with this fold's estimates) need not outlive the fold
         progress.stage(f"fold {i}/{len(folds)}: {name} accuracy {per_group[name]['accuracy']:.3f}")
     cv_summary = summarise_folds(per_group, "micro_f1")
     grouped_plain = float(np.mean(unsmoothed))
