@@ -291,3 +291,17 @@ def test_hmm_decoding_when_asked_is_honoured_at_prediction(wells):
     truth = frame["Facies"].to_numpy()
     names = np.asarray(model.classes)
     assert (names[decoded.argmax(1)] == truth).mean() >= (names[raw.argmax(1)] == truth).mean()
+
+
+def test_cli_no_refit_prints_held_out_scores_and_saves_no_model(wells, tmp_path, capsys):
+    folder, _ = wells
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"extra": FAST}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogsWarning)
+        code = main(["train", "--data", str(folder / "wells.csv"), "--task", "logs", "--label-column", "Facies",
+                     "--group-by", "Well Name", "--no-refit", "--config", str(config), "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "validation:" in out and "no model saved" in out
+    assert not (tmp_path / "r" / "model" / "config.json").exists()

@@ -129,7 +129,10 @@ def _print_summary(summary: dict) -> None:
             print(f"  note: {caveat}")
     if summary.get("note"):
         print(summary["note"])
-    print(f"model written to {summary['model_dir']}  (see: geotune report {summary['model_dir']})")
+    if summary.get("model_dir"):
+        print(f"model written to {summary['model_dir']}  (see: geotune report {summary['model_dir']})")
+    else:  # e.g. logs with refit false: held-out scores only
+        print("no model saved")
 
 
 def validation_line(metrics: dict) -> str:
