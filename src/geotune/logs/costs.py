@@ -140,7 +140,9 @@ def report(y: np.ndarray, proba: np.ndarray, cost: np.ndarray, groups: np.ndarra
                 "accuracy_argmax": float(np.mean(top[mask] == y[mask])), "n_samples": int(mask.sum())}
 
     everything = np.ones(len(y), dtype=bool)
-    out = {"decision": "least expected cost under calibrated probabilities", "temperature": temperature,
+    rule = ("arg-max (least-cost decisions did not pay on held-out rows)" if temperature == ARGMAX_TEMPERATURE
+            else "least expected cost under probabilities at this temperature")
+    out = {"decision": rule, "temperature": temperature,
            **block(everything)}
     out["score"] = -out["mean_cost"]
     out["score_argmax"] = -out["mean_cost_argmax"]
