@@ -82,6 +82,8 @@ def test_training_with_a_cost_matrix_scores_and_decides_with_it(tmp_path):
     block = summary["metrics"]["cost"]
     assert sorted(block["per_group"]) == ["WELL-1", "WELL-2", "WELL-3"]
     assert block["score"] == -block["mean_cost"] and block["temperature"] > 0
+    # the temperature is chosen for the decisions on these held-out rows: never costlier than arg-max there
+    assert block["mean_cost"] <= block["mean_cost_argmax"]
     assert block["accuracy_argmax"] == pytest.approx(summary["metrics"]["accuracy"])  # the same held-out rows
     metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
     assert metrics["cost"]["mean_cost"] == pytest.approx(block["mean_cost"])
