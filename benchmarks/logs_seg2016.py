@@ -52,6 +52,8 @@ VARIANTS = {
     "default-std4": dict(extra={"curve_features": ["value", "grad", "mean", "std"], "windows": [3, 7, 15, 31]}),
     "default-std4-trees": dict(model_type="trees", extra={"curve_features": ["value", "grad", "mean", "std"],
                                                           "windows": [3, 7, 15, 31]}),
+    "default-std4-trees-hmm": dict(model_type="trees", decode="hmm", extra={
+        "curve_features": ["value", "grad", "mean", "std"], "windows": [3, 7, 15, 31]}),
     # boosting on the former default's wide table, undecoded: what the forest and the HMM added to 0.585
     "default-wide": dict(extra={"curve_features": ["value", "grad", "dev", "mean", "std", "shift"],
                                 "windows": [3, 7, 15, 31]}),
