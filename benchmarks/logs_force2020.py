@@ -183,6 +183,8 @@ ABLATION = {
     "default-every-row": {"columns": "compact", "model": "gbm"},
     "default-raw": {"columns": "raw", "rows": 1000, "model": "gbm"},
     "default-forest": {"columns": "compact", "rows": 1000, "model": "trees"},
+    # #19 round 2: curves measured in fewer than half the wells left out (features.MIN_WELL_SHARE)
+    "default-common-curves": {"columns": "compact", "rows": 1000, "model": "gbm", "curves": "common"},
 }
 
 
@@ -197,24 +199,29 @@ def ablation_table(frame, well: str, depth: str, spec, x: np.ndarray, groups: np
     from threadpoolctl import threadpool_limits
 
     from geotune.logs import costs, decode, forest, gbm
+    from geotune.logs import features as feats
     from geotune.logs.impute import thin_rows
 
     feature_names = spec.names()
     curves = spec.curves
 
-    def columns(kind: str) -> list[int]:
+    measured = frame[curves].notna().groupby(frame[well], sort=False).any().mean()
+    common = [c for c in curves if measured[c] >= feats.MIN_WELL_SHARE]
+
+    def columns(kind: str, which: str = "all") -> list[int]:
         picks = {"raw": [""], "raw+norm": ["", "_z", "_rank"],
                  "compact": ["", "_grad", "_z", "_rank", "_mean7", "_mean31"]}
         if kind == "former":
             return list(range(len(feature_names)))
-        return [feature_names.index(c + suffix) for c in curves for suffix in picks[kind]]
+        chosen = common if which == "common" else curves
+        return [feature_names.index(c + suffix) for c in chosen for suffix in picks[kind]]
 
     wells = frame[well].to_numpy()
     depth_values = frame[depth].to_numpy(dtype=np.float32)
     results = {}
     for name in names:
         v = ABLATION[name]
-        cols = columns(v.get("columns", "raw"))
+        cols = columns(v.get("columns", "raw"), v.get("curves", "all"))
         start = time.process_time()
         true, pred, per_group, probas, held = [], [], {}, [], []
         with threadpool_limits(limits=1, user_api=None):
@@ -314,7 +321,8 @@ def main(argv=None) -> int:
             warnings.simplefilter("ignore")
             # every block geotune can compute (the former default's table is the widest): variants pick columns
             spec = feats.infer_spec(frame, {LABEL, well, ROW, depth} | skip, well, depth, windows=[3, 7, 15, 31],
-                                    normalise=True, blocks=list(feats.BLOCKS))
+                                    normalise=True, blocks=list(feats.BLOCKS),
+                                    min_well_share=0)  # every curve: variants choose
             x = feats.build_features(frame, spec, well, depth)
 
         key = {"loqo": "ablation", "lowo": "ablation_lowo", "random": "ablation_random"}[args.ablation_protocol]

@@ -48,6 +48,15 @@ VARIANTS = {
     "default": dict(extra={}),
     "default-trees": dict(model_type="trees", extra={}),  # the same with the random forest averaged in
     "default-hmm": dict(decode="hmm", extra={}),  # the default with HMM decoding (plain emissions)
+    # #19 round 2: the compact table with windowed standard deviations, over four scales
+    "default-std4": dict(extra={"curve_features": ["value", "grad", "mean", "std"], "windows": [3, 7, 15, 31]}),
+    "default-std4-trees": dict(model_type="trees", extra={"curve_features": ["value", "grad", "mean", "std"],
+                                                          "windows": [3, 7, 15, 31]}),
+    "default-std4-trees-hmm": dict(model_type="trees", decode="hmm", extra={
+        "curve_features": ["value", "grad", "mean", "std"], "windows": [3, 7, 15, 31]}),
+    # boosting on the former default's wide table, undecoded: what the forest and the HMM added to 0.585
+    "default-wide": dict(extra={"curve_features": ["value", "grad", "dev", "mean", "std", "shift"],
+                                "windows": [3, 7, 15, 31]}),
     "former-default": dict(model_type="trees", decode="hmm", extra={"curve_features": ["value", "grad", "dev", "mean", "std", "shift"], "windows": [3, 7, 15, 31]}),
     "gbm-classweights": dict(model_type="gbm", class_weights=True, extra={"impute": False}),
     "gbm-noformation": dict(model_type="gbm", extra={"exclude": ["Formation"], "impute": False}),

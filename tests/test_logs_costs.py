@@ -82,6 +82,8 @@ def test_training_with_a_cost_matrix_scores_and_decides_with_it(tmp_path):
     block = summary["metrics"]["cost"]
     assert sorted(block["per_group"]) == ["WELL-1", "WELL-2", "WELL-3"]
     assert block["score"] == -block["mean_cost"] and block["temperature"] > 0
+    # the temperature is chosen for the decisions on these held-out rows: never costlier than arg-max there
+    assert block["mean_cost"] <= block["mean_cost_argmax"]
     assert block["accuracy_argmax"] == pytest.approx(summary["metrics"]["accuracy"])  # the same held-out rows
     metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
     assert metrics["cost"]["mean_cost"] == pytest.approx(block["mean_cost"])
@@ -90,3 +92,28 @@ def test_training_with_a_cost_matrix_scores_and_decides_with_it(tmp_path):
     proba = model.predict_proba(table)
     decided = model.predict(table)
     assert (decided == "limestone").sum() >= (proba.argmax(1) == 0).sum()
+
+
+def _leaning(rng, n, right_share):
+    """Two classes; the model leans 60/40 and is right ``right_share`` of the time."""
+    y = rng.integers(0, 2, n)
+    top = np.where(rng.random(n) < right_share, y, 1 - y)
+    proba = np.where(top[:, None] == np.arange(2), 0.6, 0.4)
+    return proba, y
+
+
+def test_with_costs_the_temperature_is_chosen_for_the_decisions_and_falls_back_to_arg_max():
+    rng = np.random.default_rng(3)
+    cost = np.array([[0.0, 1.0], [2.5, 0.0]])  # calling class 1 class 0 costs 2.5 times more
+    # the 60/40 lean is right 95 % of the time: hedging towards class 1 throws away right answers
+    proba, y = _leaning(rng, 4000, 0.95)
+    t = costs.fit_temperature(proba, y, cost)
+    assert t == costs.ARGMAX_TEMPERATURE
+    assert (costs.decide(costs.calibrate(proba, t), cost) == proba.argmax(1)).all()
+    assert costs.fit_temperature(proba, y) > 0.05  # without costs: the log-loss temperature, as before
+    # right only 55 % of the time: a 60/40 lean towards class 0 does not outweigh the 2.5-times cost
+    proba, y = _leaning(rng, 4000, 0.55)
+    t = costs.fit_temperature(proba, y, cost)
+    chosen = costs.decide(costs.calibrate(proba, t), cost)
+    assert t != costs.ARGMAX_TEMPERATURE
+    assert costs.mean_cost(y, chosen, cost) < costs.mean_cost(y, proba.argmax(1), cost)

@@ -22,6 +22,12 @@ from ..errors import ConfigError, DataError
 from .las import warn
 
 MAX_CATEGORIES = 50
+# Curves measured in fewer than this share of the training wells can be left out (``min_well_share``; never
+# when named in ``features``): a tree may split on where such a curve is missing, which marks the wells that
+# ran the tool rather than the rock. Off by default because it lost where it was meant to help: on FORCE 2020
+# leave-one-quadrant-out, keeping only the 13 curves half the wells measure scored 0.673 / -0.930 against
+# 0.676 / -0.910 with every curve, worse in all three areas (benchmarks/results/logs_force2020_quick.md)
+MIN_WELL_SHARE = 0.0
 # Scales of the windowed means: a bed (7 samples, about 1 m at the usual 0.15 m step) and a bedset (31)
 WINDOWS = (7, 31)
 SHIFTS = (1, 2, 4)
@@ -95,8 +101,9 @@ class FeatureSpec:
 def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | None,
                windows: list[int] | None = None, shifts: list[int] | None = None,
                features: list[str] | None = None, normalise: bool = True,
-               blocks: list[str] | None = None) -> FeatureSpec:
-    """Decide which columns are logs, indicators and categories."""
+               blocks: list[str] | None = None, min_well_share: float = MIN_WELL_SHARE) -> FeatureSpec:
+    """Decide which columns are logs, indicators and categories. Without ``features``, numeric curves measured
+    in fewer than ``min_well_share`` of the wells (default none) are left out, with a warning naming them."""
     blocks = list(DEFAULT_BLOCKS if blocks is None else blocks)
     unknown = sorted(set(blocks) - set(BLOCKS))
     if unknown:
@@ -121,6 +128,8 @@ def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | N
                 categorical[column] = cats
             else:
                 warn(f"text column {column!r} has {len(cats)} distinct values; left out of the features")
+    if features is None and min_well_share > 0:
+        curves = _common_curves(frame, curves, well, min_well_share)
     if not curves and not indicators:
         raise DataError("no numeric log curves to learn from")
     ref_step = None
@@ -131,6 +140,19 @@ def infer_spec(frame: pd.DataFrame, exclude: set[str], well: str, depth: str | N
     return FeatureSpec(curves=curves, indicators=indicators, categorical=categorical,
                        windows=list(windows or WINDOWS), shifts=list(shifts or SHIFTS), ref_step=ref_step,
                        normalise=bool(normalise), blocks=[b for b in BLOCKS if b in blocks])
+
+
+def _common_curves(frame: pd.DataFrame, curves: list[str], well: str, min_share: float) -> list[str]:
+    """``curves`` measured in at least ``min_share`` of the wells (every curve when there is one well)."""
+    if well not in frame.columns or not curves:
+        return curves
+    measured = frame[curves].notna().groupby(frame[well], sort=False).any().mean()
+    rare = [c for c in curves if measured[c] < min_share]
+    if rare and len(rare) < len(curves):
+        warn(f"curves measured in fewer than {min_share:.0%} of the wells left out of the features (name them "
+             f"in --features to keep them): " + ", ".join(f"{c} ({measured[c]:.0%})" for c in rare))
+        return [c for c in curves if c not in rare]
+    return curves
 
 
 def build_features(frame: pd.DataFrame, spec: FeatureSpec, well: str, depth: str | None) -> np.ndarray:

@@ -56,5 +56,5 @@ def cost_scores(held_out: dict, y_all: np.ndarray, groups: np.ndarray, cost: np.
     held-out probabilities (one scalar; it is what the saved model decides with)."""
     rows = np.concatenate(held_out["rows"])
     proba = np.concatenate(held_out["proba"]).astype(float)
-    temperature = costs.fit_temperature(proba, y_all[rows])
+    temperature = costs.fit_temperature(proba, y_all[rows], cost)
     return costs.report(y_all[rows], proba, cost, groups[rows], temperature), temperature
