@@ -46,14 +46,14 @@ def main(argv=None) -> int:
     from geotune.logs.columns import label_names, not_logs
     from geotune.logs.impute import thin_rows
     from geotune.logs.las import DEPTH, WELL, read_logs
-    from geotune.logs.pipeline import ROW, _prepare
+    from geotune.logs.table import ROW, prepare
 
     matrix = np.load(DATA / "penalty_matrix.npy")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = read_logs(DATA)
         skip = not_logs(table, LABEL) | {LABEL, WELL}
-        frame, well, depth = _prepare(table, WELL, DEPTH, {}, set(table.columns))
+        frame, well, depth = prepare(table, WELL, DEPTH, {}, set(table.columns))
     y = np.array([CODES.index(v) if v is not None else -1 for v in label_names(frame[LABEL])])
     groups, wells = area_groups(frame, well, "quadrant"), frame[well].to_numpy()
     results_file = Path(args.out) / "logs_force2020_quick.json"
