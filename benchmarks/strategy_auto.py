@@ -2,14 +2,17 @@
 "default"; auto has been the default since this benchmark), and the
 fixed strategies, through the plain API a user would call (geotune.api finetune + evaluate).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py [--parts f3 landmass f3_5pct] [--draws 2]
-        [--fixed linear-probe fewshot gradual full]
+    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py [--parts f3 landmass f3_5pct f3_5pct_draws]
+        [--draws 2] [--fixed linear-probe fewshot gradual full]
+
+    F3 5 % over 3 label draws, auto against full fine-tuning (issue #21):
+    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py --parts f3_5pct_draws --draws 3 --fixed full
 
 (a) LANDMASS-1 subset: 10 labelled patches per class drawn at random from each class's first 375, tested on
     the last 125 of each class (target: auto >= 0.95; today's default 0.694, logistic regression 0.917).
 (b) F3 fault patches: the last 20 % of each class held out (target: auto fault F1 >= 0.90; default 0.71).
 (c) F3 with 5 % of the training labels (stratified draw, as benchmarks/fewlabels_f3.py): auto no worse than
-    the best fixed strategy.
+    the best fixed strategy (f3_5pct: draw 0, every fixed strategy; f3_5pct_draws: --draws label draws).
 The budget is wall-clock: on a loaded machine the search scores fewer candidates (load averages recorded).
 Writes benchmarks/results/strategy_auto.{json,md}; parts run separately are merged into the same files.
 """
@@ -120,6 +123,23 @@ def f3_5pct(work: Path) -> dict:
     return {name: train_and_test(work, slug(name), train, test, "fault", **options) for name, options in runs.items()}
 
 
+def f3_5pct_draws(work: Path, draws: int) -> dict:
+    """F3 with 5 % of the labels over several label draws: auto (with the tiny-data fine-tuning candidate)
+    against the fixed strategies named by --fixed (default: full, the best fixed one on draw 0)."""
+    x, labels, _, test_index = f3_split(0.05, 0)
+    test = save_split(work, "f3_test", x, labels, test_index)
+    fixed = {"linear-probe": {"strategy": "linear-probe"}, "fewshot": {"fewshot": "on"},
+             "gradual": {"strategy": "gradual"}, "full": {"strategy": "full"}}
+    out = {}
+    for draw in range(draws):
+        _, _, train_index, _ = f3_split(0.05, draw)
+        train = save_split(work, f"f3_5_train{draw}", x, labels, train_index)
+        runs = {"auto": {"strategy": "auto"}, **{k: fixed[k] for k in FIXED}}
+        out[f"draw{draw}"] = {name: train_and_test(work, f"f3_5_d{draw}_{name.replace('-', '_')}", train, test,
+                                                   "fault", **options) for name, options in runs.items()}
+    return out
+
+
 def table(results: dict) -> list[str]:
     lines = ["| data | run | test score | validation score (how) | train s | load avg | chosen by auto |",
              "|---|---|---|---|---|---|---|"]
@@ -136,6 +156,9 @@ def table(results: dict) -> list[str]:
         row("F3 faults, last 20 % held out", run, r, "test_f1_fault", "fault F1")
     for run, r in (results.get("f3_5pct") or {}).items():
         row("F3 faults, 5 % of labels", run, r, "test_f1_fault", "fault F1")
+    for draw, runs in (results.get("f3_5pct_draws") or {}).items():
+        for run, r in runs.items():
+            row(f"F3 faults, 5 % of labels, {draw}", run, r, "test_f1_fault", "fault F1")
     for part, runs in (results.get("partial") or {}).items():  # parts stopped before they finished
         for run, r in runs.items():
             key = "test_f1_fault" if "test_f1_fault" in r else "test_accuracy"
@@ -146,7 +169,8 @@ def table(results: dict) -> list[str]:
 def main() -> None:
     global SAVE
     parser = argparse.ArgumentParser()
-    parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"])
+    parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"],
+                        choices=["f3", "landmass", "f3_5pct", "f3_5pct_draws"])
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--fixed", nargs="+", default=FIXED, choices=FIXED)
     args = parser.parse_args()
@@ -161,6 +185,9 @@ def main() -> None:
         file.write_text(json.dumps(results, indent=2, default=str) + "\n")
         lines = ["# strategy_auto", "", "Command: `PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py "
                  "[--parts ...]`; default time budget (10 min); test = held-out files scored by `geotune evaluate`.",
+                 "Rows named \"default\" are the default of their time, `--strategy linear-probe`; `auto` has been "
+                 "the default since. Rows \"F3 faults, 5 % of labels\" without a draw are auto before its tiny-data "
+                 "fine-tuning candidate (issue #21); the rows with a draw (part f3_5pct_draws) have it.",
                  "The machine is shared: the load average at the start of each run is given (2 cores; above 2 every "
                  "process gets a fraction of a core, and the wall-clock budget buys fewer candidates).", ""]
         (RESULTS / "strategy_auto.md").write_text("\n".join(lines + table(results)) + "\n")
@@ -174,7 +201,8 @@ def main() -> None:
             write()
 
         SAVE = save
-        results[part] = landmass(work, args.draws) if part == "landmass" else globals()[part](work)
+        results[part] = (landmass(work, args.draws) if part == "landmass" else
+                         f3_5pct_draws(work, args.draws) if part == "f3_5pct_draws" else globals()[part](work))
         results["partial"].pop(part, None)
         results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
         results.setdefault("machine", {})[part] = machine()
