@@ -186,8 +186,10 @@ def main() -> None:
         lines = ["# strategy_auto", "", "Command: `PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py "
                  "[--parts ...]`; default time budget (10 min); test = held-out files scored by `geotune evaluate`.",
                  "Rows named \"default\" are the default of their time, `--strategy linear-probe`; `auto` has been "
-                 "the default since. Rows \"F3 faults, 5 % of labels\" without a draw are auto before its tiny-data "
-                 "fine-tuning candidate (issue #21); the rows with a draw (part f3_5pct_draws) have it.",
+                 "the default since. Rows of the parts f3, landmass and f3_5pct predate later search changes (ties to "
+                 "the cheapest measured recipe, time kept for the final fit, few-shot head first; on tiny data the "
+                 "full fine-tuning candidate of issue #21) unless rerun; rows with a draw under \"F3 faults, 5 % "
+                 "of labels, drawN\" (part f3_5pct_draws) have them.",
                  "The machine is shared: the load average at the start of each run is given (2 cores; above 2 every "
                  "process gets a fraction of a core, and the wall-clock budget buys fewer candidates).", ""]
         (RESULTS / "strategy_auto.md").write_text("\n".join(lines + table(results)) + "\n")
