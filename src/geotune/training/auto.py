@@ -372,8 +372,8 @@ def _score_tiny_fine_tune(scorer: Scorer, fine: Candidate, best: Candidate, cand
                           deadline: float, log) -> None:
     """Score the tiny-data fine-tuning candidate on the probes' folds when its estimate (folds and final fit)
     fits before ``deadline``; it ends early when clearly behind ``best`` or out of time."""
-    from . import auto_finetune
     from ..errors import GeotuneError
+    from . import auto_finetune
 
     candidates.append(fine)
     fine.estimate_s = auto_finetune.estimate_seconds(scorer, fine)
