@@ -282,6 +282,9 @@ def table(results: dict) -> list[str]:
             lines.append(f"| {draw} | {_plain_options(r['options'])} | {' '.join(map(str, r['cv_macro_f1_by_epoch']))} "
                          f"| {' '.join(str(v) for v in r['test_by_epoch'] if v is not None)} | {r['seconds']:.0f} "
                          f"| {r['load_average_at_start']:.1f} |")
+    notes = results.get("notes") or []  # measurements made outside a full part, each saying how
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in notes]
     return lines
 
 
