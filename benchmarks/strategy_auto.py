@@ -240,7 +240,7 @@ def recipe_curves(work: Path, name: str, split, positive: str | None, **options)
 
 
 TINY_RECIPE = {"strategy": "full", "backbone": "tf_efficientnet_lite0", "image_size": 64, "epochs": 12,
-               "class_weights": True}
+               "class_weights": True, "lr": 3e-4}
 
 
 def f3_5pct_recipe(work: Path, draws: int) -> dict:
@@ -299,6 +299,7 @@ def main() -> None:
                         choices=["f3", "landmass", "f3_5pct", "f3_5pct_draws", "f3_5pct_recipe"])
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--fixed", nargs="+", default=FIXED, choices=FIXED)
+    parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the .json, run nothing")
     args = parser.parse_args()
     FIXED[:] = args.fixed
     warnings.filterwarnings("ignore")
@@ -320,7 +321,7 @@ def main() -> None:
                  "process gets a fraction of a core, and the wall-clock budget buys fewer candidates).", ""]
         (RESULTS / "strategy_auto.md").write_text("\n".join(lines + table(results)) + "\n")
 
-    for part in args.parts:
+    for part in [] if args.markdown_only else args.parts:
         started = time.perf_counter()
         partial = results.setdefault("partial", {}).setdefault(part, {})
 
@@ -336,6 +337,7 @@ def main() -> None:
         results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
         results.setdefault("machine", {})[part] = machine()
         write()
+    write()
     print((RESULTS / "strategy_auto.md").read_text())
 
 

@@ -67,9 +67,10 @@ def test_tiny_data_plans_full_fine_tuning_near_the_patch_size():
     assert fine.stage == "fine-tune" and fine.options["strategy"] == "full"
     assert fine.options["backbone"] == "tf_efficientnet_lite1" and fine.options["image_size"] == 64
     assert fine.options["epochs"] == auto_finetune.TINY_EPOCHS and fine.options["class_weights"] is True
-    given = TrainConfig(strategy="auto", epochs=3, class_weights=False, image_size=96)
+    assert fine.options["lr"] == auto_finetune.TINY_LR
+    given = TrainConfig(strategy="auto", epochs=3, class_weights=False, image_size=96, lr=0.01)
     fine = auto._fine_tune_candidate(given, probes[2], 120, True, probes=probes, side=45, imbalanced=True)
-    assert fine.options["epochs"] == 3 and fine.options["image_size"] == 96 and "class_weights" not in fine.options
+    assert fine.options["epochs"] == 3 and fine.options["lr"] == 0.01 and fine.options["image_size"] == 96 and "class_weights" not in fine.options
     assert auto._fine_tune_candidate(TrainConfig(strategy="auto", fewshot="on"), probes[2], 120, True,
                                      probes=probes, side=45) is None  # the user asked for the few-shot path
 
@@ -94,6 +95,7 @@ def test_the_fine_tune_candidate_is_scored_on_the_probes_folds_and_replays(monke
     again = TrainConfig.from_yaml(tmp_path / "run.yaml").validate()
     assert again.strategy == "full" and again.image_size == 64 and again.class_weights
     assert again.epochs == auto_finetune.TINY_EPOCHS and again.patience is None
+    assert again.lr == auto_finetune.TINY_LR
     assert again.backbone == fine.options["backbone"]
 
 
