@@ -1,8 +1,8 @@
 """Fine-tuning candidates of `--strategy auto` on tiny data (a class under ``auto.TINY_CLASS`` samples).
 
 Probes on frozen features are cheap but cap what tiny data can give: on F3 fault patches with 5 % of the
-labels full fine-tuning beat the best probe. So after the probes, full fine-tuning of a backbone at the small
-input size near the patches' own (cheap: 45 px patches train at 64 px) is scored on the very same
+labels `--strategy full` (224 px) beat the best probe. So after the probes, full fine-tuning of a backbone at
+the small input size near the patches' own (cheap: 45 px patches train at 64 px) is scored on the very same
 cross-validation folds, when the budget holds it (the folds and the final fit on every label). There is no
 validation split to stop on, so it trains a fixed number of epochs, and the final fit repeats them on all
 labels. The folds stop early when the candidate is clearly behind the best probe on the samples seen so far,
