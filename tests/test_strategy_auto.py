@@ -134,7 +134,7 @@ def test_tile_names_are_recognised_but_class_names_are_not():
 
 def _fake_scores(monkeypatch, scores: dict[str, float], seconds: float = 0.01):
     """Replace the expensive part of scoring (features and heads) by given scores per backbone and size."""
-    from geotune.training import auto
+    from geotune.training import auto, auto_finetune
 
     def score(self, candidate):
         time.sleep(seconds)
@@ -146,6 +146,9 @@ def _fake_scores(monkeypatch, scores: dict[str, float], seconds: float = 0.01):
         self.seconds_per_pixel = 1e-9
 
     monkeypatch.setattr(auto.Scorer, "score", score)
+    # tiny data's fine-tuning candidate: chance-level folds (tests/test_strategy_auto_tiny.py tests it)
+    monkeypatch.setattr(auto_finetune, "fit_fold", lambda scorer, cfg, samples, train, val, built:
+                        np.full((len(val), len(scorer.classes)), 1.0 / len(scorer.classes)))
     monkeypatch.setattr(auto, "installed_backbones", lambda: ["tf_efficientnet_lite0", "tf_efficientnet_lite1"])
 
 
@@ -186,4 +189,5 @@ def test_the_search_loop_cross_validates_tiny_data(monkeypatch, tmp_path):
     with pytest.warns(Warning, match="cross-validation"):
         found = search(_arrays(tmp_path, 6), tmp_path / "run", log=lambda line: None)
     assert found.cross_validated and "5-fold" in found.validation
-    assert {c.options.get("fewshot") for c in found.candidates} == {"on"}  # few labels: few-shot heads only
+    probes = [c for c in found.candidates if c.stage == "probe"]
+    assert {c.options.get("fewshot") for c in probes} == {"on"}  # few labels: few-shot heads only

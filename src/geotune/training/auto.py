@@ -329,8 +329,14 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
     if not any(c.status == "scored" for c in candidates):
         raise candidates[0].error  # nothing could be scored: the first failure says why
     best = choose(candidates)
-    fine = _fine_tune_candidate(cfg, best, n_train, cross_validated) if best.macro_f1 < 1.0 - 1e-12 else None
-    if fine is not None:
+    fine = None
+    if best.macro_f1 < 1.0 - 1e-12:
+        fine = _fine_tune_candidate(cfg, best, n_train, cross_validated, probes=candidates, side=input_side(first),
+                                    imbalanced=imbalanced)
+    if fine is not None and cross_validated:  # tiny data: scored on the probes' folds (auto_finetune)
+        _score_tiny_fine_tune(scorer, fine, best, candidates, started + budget, log)
+        best = choose(candidates)
+    elif fine is not None:
         candidates.append(fine)
         fine.estimate_s = scorer.estimate(fine, True)
         elapsed = time.perf_counter() - started
@@ -362,11 +368,41 @@ def _score_safely(scorer: Scorer, candidate: Candidate, log) -> None:
         f"on {candidate.n_val} ({candidate.seconds:.0f} s)")
 
 
-def _fine_tune_candidate(cfg: TrainConfig, best: Candidate, n_train: int, cross_validated: bool) -> Candidate | None:
+def _score_tiny_fine_tune(scorer: Scorer, fine: Candidate, best: Candidate, candidates: list[Candidate],
+                          deadline: float, log) -> None:
+    """Score the tiny-data fine-tuning candidate on the probes' folds when its estimate (folds and final fit)
+    fits before ``deadline``; it ends early when clearly behind ``best`` or out of time."""
+    from ..errors import GeotuneError
+    from . import auto_finetune
+
+    candidates.append(fine)
+    fine.estimate_s = auto_finetune.estimate_seconds(scorer, fine)
+    if time.perf_counter() + fine.estimate_s > deadline:
+        fine.status = "skipped: budget"
+        return
+    try:
+        auto_finetune.score(scorer, fine, best, deadline)
+    except (GeotuneError, RuntimeError, ValueError) as exc:
+        fine.status = f"failed: {str(exc).splitlines()[0][:120]}"
+        fine.error = exc
+        return
+    if fine.status == "scored":
+        log(f"  {fine.name}: macro F1 {fine.macro_f1:.3f}, accuracy {fine.accuracy:.3f} on {fine.n_val} "
+            f"({fine.seconds:.0f} s)")
+    else:
+        log(f"  {fine.name}: {fine.status}")
+
+
+def _fine_tune_candidate(cfg: TrainConfig, best: Candidate, n_train: int, cross_validated: bool,
+                         probes: list[Candidate] = (), side: int = 0, imbalanced: bool = False) -> Candidate | None:
     """Gradual fine-tuning of the best probe's backbone and size, when the user left the strategy open
-    and the data can carry it."""
-    if cross_validated or n_train < FINETUNE_MIN_SAMPLES or {"fewshot", "unlabelled", "augment_views"} & \
-            cfg.model_fields_set:
+    and the data can carry it; on tiny data (cross-validated) full fine-tuning at the small size instead
+    (auto_finetune.tiny_candidate)."""
+    if cross_validated:
+        from .auto_finetune import tiny_candidate
+
+        return tiny_candidate(cfg, list(probes), side, imbalanced)
+    if n_train < FINETUNE_MIN_SAMPLES or {"fewshot", "unlabelled", "augment_views"} & cfg.model_fields_set:
         return None
     options = {k: v for k, v in best.options.items() if k in ("backbone", "image_size", "class_weights")}
     options.update(strategy="gradual", epochs=cfg.epochs, patience=cfg.patience or 3)
