@@ -185,6 +185,9 @@ ABLATION = {
     "default-forest": {"columns": "compact", "rows": 1000, "model": "trees"},
     # #19 round 2: curves measured in fewer than half the wells left out (features.MIN_WELL_SHARE)
     "default-common-curves": {"columns": "compact", "rows": 1000, "model": "gbm", "curves": "common"},
+    # SEG 2016's best (0.585 LOWO): standard deviations over 3/7/15/31 samples, forest added, HMM decoding
+    "default-std4": {"columns": "std4", "rows": 1000, "model": "gbm"},
+    "default-std4-trees-hmm": {"columns": "std4", "rows": 1000, "model": "trees", "decode": "hmm"},
 }
 
 
@@ -210,7 +213,8 @@ def ablation_table(frame, well: str, depth: str, spec, x: np.ndarray, groups: np
 
     def columns(kind: str, which: str = "all") -> list[int]:
         picks = {"raw": [""], "raw+norm": ["", "_z", "_rank"],
-                 "compact": ["", "_grad", "_z", "_rank", "_mean7", "_mean31"]}
+                 "compact": ["", "_grad", "_z", "_rank", "_mean7", "_mean31"],
+                 "std4": ["", "_grad", "_z", "_rank"] + [f"_{s}{w}" for s in ("mean", "std") for w in (3, 7, 15, 31)]}
         if kind == "former":
             return list(range(len(feature_names)))
         chosen = common if which == "common" else curves
