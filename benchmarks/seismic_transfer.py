@@ -157,6 +157,8 @@ def main() -> None:
                         help="synthetic: zero real labels; fewlabels: the few-label curve, ImageNet vs adapted start; "
                              "tgs: TGS salt with 10 %% of the masks, ImageNet vs adapted encoder")
     parser.add_argument("--minutes", type=float, default=10.0, help="fewlabels, tgs: the SimSiam pretraining budget")
+    parser.add_argument("--adapted", nargs="+", default=["bn", "simsiam"], choices=["bn", "simsiam"],
+                        help="fewlabels: the adapted starts pretrained on F3's unlabelled rest")
     parser.add_argument("--synthetic", type=int, default=0,
                         help="fewlabels: also a start pretrained on this many synthetic patches, then on F3 (0: none)")
     parser.add_argument("--tgs-fraction", type=float, default=0.10, help="tgs: share of the first 80 %% with masks")

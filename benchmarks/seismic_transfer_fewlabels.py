@@ -78,9 +78,10 @@ def user_path(start: str, weights: str | None, work: Path, geotune, strategy: st
 
 
 # each adapted start: the `geotune pretrain` runs that make it, in order (an earlier run's output as --weights)
-def pretrain_plan(minutes: float, synthetic: int) -> dict[str, list[list[str]]]:
+def pretrain_plan(minutes: float, synthetic: int, adapted: list[str]) -> dict[str, list[list[str]]]:
     plan = {"bn (AdaBN)": [["--data", "rest_data.npy", "--method", "bn"]],
             "simsiam": [["--data", "rest_data.npy", "--method", "simsiam", "--minutes", str(minutes)]]}
+    plan = {k: v for k, v in plan.items() if k.split()[0] in adapted}
     if synthetic:
         plan["synthetic, then simsiam on F3"] = [
             ["--data", "synthetic_data.npy", "--method", "simsiam", "--minutes", str(minutes / 2)],
@@ -120,7 +121,7 @@ def run_fewlabels(args, f3: Path, geotune) -> None:
     by_class, cut, test = held_out_block(y)
     rest = np.sort(np.concatenate([i[:n] for i, n in zip(by_class, cut)]))
     results: dict = {}
-    plan = pretrain_plan(args.minutes, args.synthetic)
+    plan = pretrain_plan(args.minutes, args.synthetic, args.adapted)
     tuned = ["imagenet", *[s for s in plan if not s.startswith("bn")]]  # the fine-tuned row: every start but AdaBN
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
