@@ -21,6 +21,11 @@ Few real labels (``--part fewlabels``; writes benchmarks/results/seismic_transfe
 
     PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part fewlabels [--minutes 10]
 
+TGS salt with 10 % of the masks (``--part tgs``; writes benchmarks/results/seismic_transfer_tgs.{json,md};
+numbers only): see seismic_transfer_tgs.py.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part tgs [--minutes 10] [--tgs-steps 400]
+
 Held-out block: the last 20 % of each class of the F3 patches in file order (as fewlabels_f3.py and
 seismic_patches.py); the first 80 % (3004 patches) is the survey's unlabelled rest. Starts compared:
 ImageNet (the offline tf_efficientnet_lite0 weights), ``geotune pretrain --method bn`` and ``geotune pretrain
@@ -148,9 +153,16 @@ def run_generator(generator: str, args, work: Path, y_f3: np.ndarray) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="synthetic", choices=["synthetic", "fewlabels"],
-                        help="synthetic: zero real labels; fewlabels: the few-label curve, ImageNet vs adapted start")
-    parser.add_argument("--minutes", type=float, default=10.0, help="fewlabels: the SimSiam pretraining budget")
+    parser.add_argument("--part", default="synthetic", choices=["synthetic", "fewlabels", "tgs"],
+                        help="synthetic: zero real labels; fewlabels: the few-label curve, ImageNet vs adapted start; "
+                             "tgs: TGS salt with 10 %% of the masks, ImageNet vs adapted encoder")
+    parser.add_argument("--minutes", type=float, default=10.0, help="fewlabels, tgs: the SimSiam pretraining budget")
+    parser.add_argument("--adapted", nargs="+", default=["bn", "simsiam"], choices=["bn", "simsiam"],
+                        help="fewlabels: the adapted starts pretrained on F3's unlabelled rest")
+    parser.add_argument("--synthetic", type=int, default=0,
+                        help="fewlabels: also a start pretrained on this many synthetic patches, then on F3 (0: none)")
+    parser.add_argument("--tgs-fraction", type=float, default=0.10, help="tgs: share of the first 80 %% with masks")
+    parser.add_argument("--tgs-steps", type=int, default=400, help="tgs: optimizer steps of each segmentation run")
     parser.add_argument("--n", type=int, default=2000, help="synthetic training patches per generator")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=64)
@@ -165,6 +177,10 @@ def main() -> None:
         from seismic_transfer_fewlabels import run_fewlabels
 
         return run_fewlabels(args, F3, geotune)
+    if args.part == "tgs":
+        from seismic_transfer_tgs import run_tgs
+
+        return run_tgs(args, geotune)
     y_f3 = np.load(F3)["y"]
     assert [str(c) for c in np.load(F3)["class_names"]] == list(CLASS_NAMES)
     # the generators' pipelines run side by side (each step is its own geotune process) on the same F3 file

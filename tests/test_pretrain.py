@@ -159,3 +159,60 @@ def test_bad_input_is_one_line(tmp_path, name, content, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and str(bad) in err
     assert not (tmp_path / "w.safetensors").exists()
+
+
+def _group_names(stages_from_top: int) -> tuple[set, set]:
+    """Parameter names of the test backbone's top ``stages_from_top`` groups, and of the rest."""
+    import timm
+
+    from geotune.training.modules import backbone_groups
+
+    model = timm.create_model(BACKBONE, pretrained=False, num_classes=0, in_chans=1)
+    names = {id(p): n for n, p in model.named_parameters()}
+    groups = [{names[id(p)] for p in g["params"]} for g in backbone_groups(model)]
+    top = set().union(*groups[-stages_from_top:])
+    return top, set().union(*groups[:-stages_from_top])
+
+
+def test_simsiam_keeps_the_start_statistics_and_trains_only_the_top_stages(tmp_path, patches, start_weights):
+    from safetensors.torch import load_file
+
+    from geotune.training.pretrain import pretrain
+
+    out = tmp_path / "w.safetensors"
+    summary = pretrain(options(patches, start_weights, out, epochs=2, stages=2, lr=1e-2))
+    assert summary["bn_samples"] == 0 and summary["batchnorm"] == "kept from the start" and summary["stages"] == 2
+    before, after = load_file(str(start_weights)), load_file(str(out))
+    for key in before:  # the statistics the start was trained with, unchanged (the views never update them)
+        if "running" in key:
+            assert torch_equal(before[key], after[key]), key
+    top, rest = _group_names(2)
+    assert all(torch_equal(before[k], after[k]) for k in rest if k != "conv_stem.weight")  # frozen below
+    assert any(not torch_equal(before[k], after[k]) for k in top)  # trained above
+
+
+def test_simsiam_can_still_recompute_the_statistics(tmp_path, patches, start_weights):
+    from safetensors.torch import load_file
+
+    from geotune.training.pretrain import pretrain
+
+    out = tmp_path / "w.safetensors"
+    summary = pretrain(options(patches, start_weights, out, epochs=1, batchnorm="recompute", stages=None))
+    assert summary["bn_samples"] == 24 and summary["stages"] == "all"
+    before, after = load_file(str(start_weights)), load_file(str(out))
+    assert not torch_equal(before["bn1.running_mean"], after["bn1.running_mean"])
+    _, rest = _group_names(1)
+    assert any(not torch_equal(before[k], after[k]) for k in rest if k != "conv_stem.weight")  # all stages train
+
+
+@pytest.mark.parametrize("stages", ["0", "two", "-1"])
+def test_bad_stages_is_one_line(tmp_path, patches, stages, capsys):
+    code = main(["pretrain", "--data", str(patches), "--out", str(tmp_path / "w.safetensors"), "--stages", stages])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--stages" in err
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))

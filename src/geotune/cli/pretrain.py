@@ -6,8 +6,11 @@ from __future__ import annotations
 from .help_format import DefaultsHelpFormatter
 
 METHOD_HELP = ("simsiam: two-view self-supervised training (crops, left-right flips, amplitude gain, band-limited "
-               "noise), then batch-norm statistics recomputed on the data; bn: only recompute the batch-norm "
-               "statistics (one pass over the data: the cheap baseline)")
+               "noise) of the backbone's top --stages; bn: only recompute the batch-norm statistics on the data "
+               "(AdaBN, one pass: the cheap baseline; on F3 faults it made frozen features worse)")
+BATCHNORM_HELP = ("simsiam: keep the batch-norm statistics the backbone started with (they stay frozen while its "
+                  "weights train), or recompute them on the data at the end (AdaBN; on F3 faults this cost the "
+                  "frozen features most of their fault signal)")
 
 
 def register(sub) -> None:
@@ -25,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=100, help="passes over the data at most (simsiam)")
     p.add_argument("--batch-size", type=int, default=32, help="patches per step (simsiam; at least 2)")
     p.add_argument("--lr", type=float, default=1e-4, help="backbone learning rate (simsiam; the projector gets 10x)")
+    p.add_argument("--stages", default="2", help="simsiam: train only the backbone's top N parameter groups "
+                                                 "(timm's stages; the head conv counts as one), or 'all'")
+    p.add_argument("--batchnorm", default="keep", choices=["keep", "recompute"], help=BATCHNORM_HELP)
     p.add_argument("--image-size", type=int, help="input size in pixels (default: the backbone's); use the "
                                                   "--image-size you will train with")
     p.add_argument("--window", type=int, help="SEG-Y: window size in samples cut from the inlines "
@@ -46,6 +52,9 @@ def _pretrain(args) -> int:
                              ("--batch-size", args.batch_size, 1), ("--lr", args.lr, 0)):
         if not value > low:
             raise ConfigError(f"{name} must be more than {low}, got {value}")
+    stages = None if args.stages == "all" else (int(args.stages) if args.stages.isdigit() else 0)
+    if stages is not None and stages < 1:
+        raise ConfigError(f"--stages must be a whole number of at least 1 or 'all', got {args.stages}")
     if args.image_size is not None and args.image_size < 8:
         raise ConfigError(f"--image-size must be at least 8, got {args.image_size}")
     if args.window is not None and args.window < 8:
@@ -55,14 +64,17 @@ def _pretrain(args) -> int:
 
     options = PretrainOptions(
         data=args.data, out=args.out, backbone=args.backbone, weights=args.weights, method=args.method,
-        minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, stages=stages,
+        batchnorm=args.batchnorm,
         image_size=args.image_size, window=args.window, seed=args.seed, resume=args.resume,
         workers=args.workers, accelerator=args.accelerator)
     summary = pretrain(options)
     trained = (f", {summary['steps']} steps in {summary['epochs']} passes (stopped by {summary['stopped_by']})"
                if "steps" in summary else "")
-    print(f"{summary['method']} on {summary['samples']} samples{trained}; batch-norm statistics from "
-          f"{summary['bn_samples']} samples; {summary['seconds']:.0f} s, peak RSS {summary['peak_rss_mb']:.0f} MB")
+    statistics = f"batch-norm statistics {summary['batchnorm']}" + (
+        f" ({summary['bn_samples']} samples)" if summary["bn_samples"] else "")
+    print(f"{summary['method']} on {summary['samples']} samples{trained}; {statistics}; {summary['seconds']:.0f} s, "
+          f"peak RSS {summary['peak_rss_mb']:.0f} MB")
     print(f"weights written to {summary['out']}  (use: geotune train --backbone {summary['backbone']} "
           f"--image-size {summary['image_size']} --weights {summary['out']} ...)")
     return 0

@@ -1,8 +1,10 @@
 """``geotune pretrain``: adapt a pretrained backbone to unlabelled data of the target survey and write a weights
 file that ``geotune train --weights`` loads.
 
-Methods: ``simsiam`` (two-view self-supervised training through Lightning, then the batch-norm statistics
-recomputed on the plain data) and ``bn`` (the batch-norm statistics alone: seconds, the cheap baseline).
+Methods: ``simsiam`` (two-view self-supervised training through Lightning of the backbone's top ``stages``,
+keeping the batch-norm statistics it started with unless ``batchnorm="recompute"``) and ``bn`` (the batch-norm
+statistics recomputed on the data alone, AdaBN: seconds, the cheap baseline, which on F3 faults *hurts* frozen
+features: benchmarks/results/seismic_transfer_fewlabels.md).
 Training runs until ``epochs`` passes or ``minutes`` of wall clock, whichever comes first; a rolling checkpoint
 beside the output (OUT.pretrain/checkpoints/last.ckpt) lets ``resume`` continue an interrupted run.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from ..errors import DataError
 
 METHODS = ("simsiam", "bn")
+BATCHNORM = ("keep", "recompute")
 
 
 @dataclass
@@ -30,6 +33,8 @@ class PretrainOptions:
     epochs: int = 100
     batch_size: int = 32
     lr: float = 1e-4
+    stages: int | None = 2  # simsiam: train the backbone's top parameter groups only (None: all of it)
+    batchnorm: str = "keep"  # simsiam: keep the start's statistics, or recompute them on the data at the end
     image_size: int | None = None
     window: int | None = None  # SEG-Y: window size in samples (default: image_size)
     bn_samples: int = 4096  # samples used to recompute the batch-norm statistics
@@ -63,6 +68,8 @@ def _pretrain(options: PretrainOptions) -> dict:
 
     if options.method not in METHODS:
         raise DataError(f"unknown pretraining method {options.method!r}; expected one of {', '.join(METHODS)}")
+    if options.batchnorm not in BATCHNORM:
+        raise DataError(f"unknown batch-norm choice {options.batchnorm!r}; expected one of {', '.join(BATCHNORM)}")
     started = time.monotonic()
     deadline = started + options.minutes * 60
     torch.manual_seed(options.seed)
@@ -79,9 +86,11 @@ def _pretrain(options: PretrainOptions) -> dict:
                "image_size": size, "scaling": dataset.scaling}
     if options.method == "simsiam":
         summary.update(_simsiam(options, backbone, normalize, dataset, deadline))
+    recompute = options.method == "bn" or options.batchnorm == "recompute"
+    summary["batchnorm"] = "recomputed on the data" if recompute else "kept from the start"
     # the features train will compute are of plain (not augmented) patches: their statistics, not the views'
-    summary["bn_samples"] = _recalibrate(options, backbone, normalize, dataset,
-                                         deadline if options.method == "bn" else None)
+    summary["bn_samples"] = (_recalibrate(options, backbone, normalize, dataset,
+                                          deadline if options.method == "bn" else None) if recompute else 0)
     summary["seconds"] = round(time.monotonic() - started, 1)
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     save_weights(options.out, backbone.state_dict(), summary)
@@ -122,12 +131,14 @@ def _simsiam(options, backbone, normalize, dataset, deadline) -> dict:
     batch = min(options.batch_size, len(dataset))
     loader = DataLoader(dataset, batch_size=batch, sampler=EpochSeededSampler(len(dataset), options.seed),
                         drop_last=True, num_workers=options.workers, persistent_workers=options.workers > 0)
-    module = SimSiamModule(backbone, normalize, options.lr, weight_decay=1e-4, seed=options.seed)
+    module = SimSiamModule(backbone, normalize, options.lr, weight_decay=1e-4, seed=options.seed,
+                           freeze_bn_stats=options.batchnorm == "keep", stages=options.stages)
     budget = TimeBudget(deadline)
     trainer = make_trainer(cfg, folder, [budget, EpochLines()])
     trainer.fit(module, train_dataloaders=loader, ckpt_path=resume_checkpoint(cfg, folder), weights_only=True)
     logged = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if isinstance(v, torch.Tensor)}
     return {"epochs": trainer.current_epoch, "steps": trainer.global_step, "batch_size": batch,
-            "lr": options.lr, "stopped_by": "time budget" if budget.stopped else "epochs",
+            "lr": options.lr, "stages": "all" if options.stages is None else options.stages,
+            "trainable_parameters": sum(p.numel() for p in module.backbone_params), "stopped_by": "time budget" if budget.stopped else "epochs",
             "resumed_from_step": budget.first_step or 0,
             "minutes": options.minutes, "final": logged}
