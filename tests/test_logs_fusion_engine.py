@@ -131,7 +131,7 @@ def test_tree_model_with_devices_exits_2_with_one_line(tmp_path, logs_csv, capsy
                  "--devices", "2", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "--devices applies to neural models" in err and "--model-type gbm" in err  # the default tree model
+    assert "--devices applies to neural models" in err and "--model-type trees" in err  # the default tree model
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "r" / "model").exists()
 

@@ -72,14 +72,15 @@ def test_logo_scores_each_well_and_the_gap(gbm_run):
 def test_model_dir_is_pickle_free_and_checked(gbm_run, tmp_path):
     run, _ = gbm_run
     files = {p.name for p in (run / "model").iterdir()}
-    # the default `gbm` model: boosting and the regressor that estimates PE where a well lacks it
-    assert files == {"config.json", "metrics.json", "model.skops", "impute_0.skops"}
+    # the default `trees` model: boosting, the forest and the regressor that estimates PE where a well lacks it
+    assert files == {"config.json", "metrics.json", "model.skops", "forest.skops", "impute_0.skops"}
     config = json.loads((run / "model" / "config.json").read_text())
-    assert config["task"] == "logs" and config["model_type"] == "gbm" and config["decode"] == "none"
-    # raw values stay beside the per-well ones; no std / dev / shifted copies by default
+    assert config["task"] == "logs" and config["model_type"] == "trees" and config["decode"] == "hmm"
+    assert config["hmm_emission"] == "proba"  # plain emissions, not the former prior-divided ones
+    # raw values stay beside the per-well ones; means and standard deviations over four scales, no dev / shifts
     names = config["feature_names"]
-    assert {"GR", "GR_grad", "GR_z", "GR_rank", "GR_mean7", "GR_mean31"} <= set(names)
-    assert not [n for n in names if n.endswith(("_dev", "_std7", "_up1"))]
+    assert {"GR", "GR_grad", "GR_z", "GR_rank", "GR_mean3", "GR_mean31", "GR_std3", "GR_std31"} <= set(names)
+    assert not [n for n in names if n.endswith(("_dev", "_up1"))]
     assert config["imputers"] == {"PE": "impute_0.skops"}
     assert config["classes"] == ["limestone", "sandstone", "shale", "siltstone"]
     # a skops file holding a type outside the GBM's list is refused before loading

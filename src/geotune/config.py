@@ -105,18 +105,18 @@ class TrainConfig(BaseModel):
     depth_column: str | None = _opt(None, "logs, fusion: the depth column")
     exclude: list[str] = _opt([], "logs, fusion: columns never used as features")
     model_type: Literal["trees", "gbm", "cnn", "ensemble"] = _opt(
-        "gbm", "logs: gbm (gradient boosting), trees (boosting + random forest, averaged), cnn (1D CNN) or ensemble "
+        "trees", "logs: gbm (gradient boosting), trees (boosting + random forest, averaged), cnn (1D CNN) or ensemble "
                "(gbm + cnn)")
     smooth: int | None = _opt(None, "logs: with --decode smooth, average probabilities over this many depth samples "
                                     "(default 5, 0 for none); given alone, it selects --decode smooth", ge=0)
-    decode: Literal["hmm", "smooth", "none"] | None = _opt(None, "logs: depth-sequence decoding: none (default), "
-                                                                 "hmm (facies transitions) or smooth (moving average)")
+    decode: Literal["hmm", "smooth", "none"] | None = _opt(None, "logs: depth-sequence decoding: hmm (facies "
+                                                                 "transitions, default), smooth (moving average) or none")
     aliases: str | None = _opt(None, "logs: JSON/YAML file of extra curve mnemonics {canonical: [names]}")
     well_column: str | None = _opt(None, "logs: the well-name column (default: --group-by)")
     features: list[str] | None = _opt(None, "logs: use exactly these feature columns")
-    windows: list[int] | None = _opt(None, "logs: moving-window lengths of the curve features (default 7 31)")
+    windows: list[int] | None = _opt(None, "logs: moving-window lengths of the curve features (default 3 7 15 31)")
     curve_features: list[str] = _opt(
-        ["value", "grad", "mean"], "logs: feature blocks per curve: value, grad (depth gradient), dev (minus the "
+        ["value", "grad", "mean", "std"], "logs: feature blocks per curve: value, grad (depth gradient), dev (minus the "
                                    "well's median), mean / std (over --windows), shift (--shifts samples above and "
                                    "below)")
     shifts: list[int] | None = _opt(None, "logs: up/down shifts of the curve features")

@@ -28,15 +28,17 @@ MAX_CATEGORIES = 50
 # leave-one-quadrant-out, keeping only the 13 curves half the wells measure scored 0.673 / -0.930 against
 # 0.676 / -0.910 with every curve, worse in all three areas (benchmarks/results/logs_force2020_quick.md)
 MIN_WELL_SHARE = 0.0
-# Scales of the windowed means: a bed (7 samples, about 1 m at the usual 0.15 m step) and a bedset (31)
-WINDOWS = (7, 31)
+# Scales of the windowed means and standard deviations, from a thin bed (3 samples, about 0.5 m at the usual
+# 0.15 m step) to a bedset (31)
+WINDOWS = (3, 7, 15, 31)
 SHIFTS = (1, 2, 4)
 BLOCKS = ("value", "grad", "dev", "mean", "std", "shift")  # every per-curve block, in feature order
-# The default blocks: raw values, gradients and windowed means (with the per-well z-score and rank,
-# ``normalise``): a third of the former table (133 columns against 419 on the 22 FORCE 2020 wells), so that
-# boosting learns from 1,000 rows of every well within the 10-minute budget. Standard deviations, deviations
-# from the median and shifted copies stay available (--curve-features)
-DEFAULT_BLOCKS = ("value", "grad", "mean")
+# The default blocks: raw values, gradients, windowed means and standard deviations (with the per-well
+# z-score and rank, ``normalise``): 265 columns against the former table's 419 on the 22 FORCE 2020 wells.
+# With the forest and HMM decoding it scored 0.684 / -0.890 leave-one-quadrant-out (value/grad/mean over
+# 7 and 31 samples, boosting alone: 0.668 / -0.933) and 0.585 on SEG 2016 leave-one-well-out (0.571).
+# Deviations from the median and shifted copies stay available (--curve-features)
+DEFAULT_BLOCKS = ("value", "grad", "mean", "std")
 # What specs saved before blocks existed computed (they carry no ``blocks`` field)
 LEGACY_BLOCKS = BLOCKS
 

@@ -9,12 +9,11 @@ from . import decode as hmm
 # Default smoothing along depth, in samples: beds thinner than ~5 samples are rare in cored facies, and a
 # one-sample facies flip is far more often noise (fixed a priori, not tuned on any score)
 SMOOTH = 5
-# Default depth-sequence decoding: none. The former default HMM (emissions divided by the class priors) cost
-# 0.12-0.17 accuracy on held-out North Sea quadrants whatever the model under it; with plain emissions
-# (decode.py) it adds 0.008 there (0.593 against 0.585), and on SEG 2016 the HMM added 0.004 to boosting
-# (0.582 against 0.578; benchmarks/results/logs_force2020.md, logs_seg2016.md): too little for its cost by
-# default. --decode hmm or smooth apply it
-DECODE = "none"
+# Default depth-sequence decoding: the HMM with plain emissions (decode.py). The former default's HMM divided
+# the emissions by the class priors and cost 0.12-0.17 accuracy on held-out North Sea quadrants; with plain
+# emissions, on the default table with the forest, it is part of the recipe that scored best on both sets
+# (benchmarks/results/logs_force2020.md, logs_seg2016.md). --decode none or smooth replace it
+DECODE = "hmm"
 DECODES = ("hmm", "smooth", "none")
 
 
