@@ -2,7 +2,7 @@
 the search reach a fine-tuned model within its budget, and does it beat a linear probe on held-out files?
 
     PYTHONPATH=src .venv/bin/python benchmarks/auto_budget.py [--runs probe before after] [--budget 20]
-        [--train-per-class 500] [--test-per-class 167] [--size 300] [--before-src /work/main/src]
+        [--train-per-class 500] [--test-per-class 167] [--size 300] [--before-src /work/main/src] [--after-src src]
 
 Proxy for a thin-section set (3 classes, ~1,500 training photographs): TGS salt tiles (../shared/data,
 restricted: only numbers leave this script) classed by salt cover -- none, some (below the median cover of
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--test-per-class", type=int, default=167)
     parser.add_argument("--size", type=int, default=300)
     parser.add_argument("--before-src", default="/work/main/src")
+    parser.add_argument("--after-src", default=str(ROOT / "src"), help="this checkout's code (or a copy of it)")
     parser.add_argument("--work", default=None, help="keep the data and runs here (default: a temporary folder)")
     args = parser.parse_args()
     out_json = RESULTS / "auto_budget.json"
@@ -125,7 +126,7 @@ def main() -> None:
         print("data", data, "in", work, flush=True)
         auto = ["--strategy", "auto", "--time-budget", f"{args.budget:g}"]
         plans = {"probe": (ROOT / "src", ["--strategy", "linear-probe"]),
-                 "before": (Path(args.before_src), auto), "after": (ROOT / "src", auto)}
+                 "before": (Path(args.before_src), auto), "after": (Path(args.after_src), auto)}
         for name in args.runs:
             src, options = plans[name]
             key = f"{name} ({args.train_per_class * 3} train, {args.size}px, budget {args.budget:g})"
@@ -134,6 +135,9 @@ def main() -> None:
 
 
 def save(data: dict, results: dict, args) -> None:
+    out_json = RESULTS / "auto_budget.json"
+    if out_json.is_file():  # another invocation may have added runs meanwhile
+        results = {**json.loads(out_json.read_text()).get("runs", {}), **results}
     payload = {"benchmark": "auto_budget", "date": time.strftime("%Y-%m-%d %H:%M"),
                "command": "python benchmarks/auto_budget.py " + " ".join(sys.argv[1:]), "machine": machine(),
                "data": data, "runs": results}

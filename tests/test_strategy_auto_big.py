@@ -179,15 +179,21 @@ def test_search_fine_tunes_once_within_its_budget(noisy, monkeypatch):
         return real(cfg, *args, **kwargs)
 
     monkeypatch.setattr(classify, "train_one", counting)
-    budget_min = 0.5
-    cfg = _config(noisy, noisy["folder"] / "search", epochs=200, time_budget=budget_min)
-    started = time.perf_counter()
+    budget_min = 1.0
+    planned = auto._fine_tune_candidate
+
+    def long_fine_tuning(*args, **kwargs):  # more epochs than the budget holds: the time limit must end it
+        fine = planned(*args, **kwargs)
+        if fine is not None:
+            fine.options.update(epochs=500, patience=None)
+        return fine
+
+    monkeypatch.setattr(auto, "_fine_tune_candidate", long_fine_tuning)
+    cfg = _config(noisy, noisy["folder"] / "search", time_budget=budget_min)
     summary = classify.fit(cfg)
-    elapsed = time.perf_counter() - started
     search = summary["metrics"]["search"]
     fine = next(c for c in search["candidates"] if c["stage"] == "fine-tune")
     assert search["seconds"] <= budget_min * 60 + 5
-    assert elapsed <= budget_min * 60 + 20  # the final fit: a head on cached features or nothing, then saving
     assert fine["status"] == "scored", fine["status"]
-    assert fine["epochs_run"] < 200 and fine["stopped_by_time_limit"]
+    assert fine["epochs_run"] < 500 and fine["stopped_by_time_limit"]
     assert calls.count("gradual") == 1  # trained once, in the search (whichever recipe was chosen)

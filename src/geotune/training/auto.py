@@ -48,7 +48,7 @@ class Candidate:
     proba: np.ndarray | None = field(default=None, repr=False)  # out-of-fold / validation probabilities
     val_index: np.ndarray | None = field(default=None, repr=False)
     error: Exception | None = field(default=None, repr=False)
-    # a fine-tuning candidate trained on the final fit's own split keeps its model: the final fit reuses it
+    # a candidate trained on the final fit's own split keeps its model: the final fit reuses it
     trained_state: dict | None = field(default=None, repr=False)
     val_logits: object = field(default=None, repr=False)
     detail: dict = field(default_factory=dict)  # e.g. epochs a time-limited fine-tuning ran
@@ -73,6 +73,7 @@ class Search:
     budget_s: float
     labels: np.ndarray = field(repr=False)  # class index of every sample
     classes: list = field(default_factory=list)
+    given: frozenset = frozenset()  # the options the user set (the rest the search chose)
 
     def finish(self, metrics: dict, summary: dict) -> dict:
         """The final run's metrics with the search recorded; with cross-validation (tiny data) the chosen
@@ -223,6 +224,8 @@ class Scorer:
                                   self.run_dir, quiet=True)
             proba[val_idx] = torch.softmax(logits.float(), 1).numpy()
             seen[val_idx] = True
+        if len(self.folds) == 1:  # trained on the final fit's own split: the final fit reuses it if chosen
+            candidate.trained_state, candidate.val_logits = copy.deepcopy(model.state_dict()), logits
         index = np.flatnonzero(seen)
         metrics = classification_metrics(self.y[index], proba[index].argmax(1), self.classes)
         candidate.macro_f1, candidate.accuracy = float(metrics["macro_f1"]), float(metrics["accuracy"])
@@ -317,17 +320,22 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
     # where a fine-tuning candidate will follow the probes (big data), time is kept for it (auto_budget.py)
     fine_planned = not cross_validated and _fine_tune_candidate(cfg, candidates[0], n_train, False) is not None
     n_val = 0 if cross_validated else len(folds[0][1])
+    # the final fit reuses the chosen candidate's model unless it trains differently (classify.trained_by_search)
+    reusable = not cross_validated and not (cfg.unlabelled or cfg.noisy_labels or "fewshot" in cfg.model_fields_set)
     features_done: set[tuple] = set()
     for candidate in candidates:
         key = (candidate.options["backbone"], candidate.options["image_size"])
         estimate = scorer.estimate(candidate, key in features_done)
         candidate.estimate_s = estimate
         elapsed = time.perf_counter() - started
-        # keep room for the final fit: it trains the best recipe so far again (on cached features for probes)
+        # keep room for the final fit (it reuses the chosen model where it can: else trains its head again,
+        # on cached features) and, where fine-tuning follows, for it, whichever backbone wins, at a useful size
         scored = [c for c in candidates if c.status == "scored"]
-        reserve = choose(scored).head_seconds if scored else 0.0
-        if scored and fine_planned:  # and for fine-tuning whichever backbone wins, at a useful size
-            reserve += _finetune_reserve(cfg, scorer, [choose(scored), candidate], n_val)
+        reserve = 0.0
+        if scored:
+            reserve = 0.0 if reusable else choose(scored).head_seconds
+            reserve += _finetune_reserve(cfg, scorer, [choose(scored), candidate], n_val) if fine_planned else \
+                _final_reserve(cfg, scorer, candidate, n_val)
         if scored and elapsed + estimate + reserve > budget:
             candidate.status = "skipped: budget"
             continue
@@ -343,7 +351,7 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
     if fine is not None:
         candidates.append(fine)
         if len(folds) == 1:  # trained once, its model kept for the final fit, within the time left
-            _fit_fine_in_budget(cfg, scorer, fine, started + budget, n_val, log)
+            _fit_fine_in_budget(cfg, scorer, fine, started + budget, n_val, log, reusable)
         else:
             fine.estimate_s = scorer.estimate(fine, True)
             elapsed = time.perf_counter() - started
@@ -359,12 +367,25 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
                       "on the same folds is slightly optimistic", GeotuneWarning, stacklevel=2)
     elif cross_validated:
         warnings.warn(f"strategy auto: tiny data, scored by {how}", GeotuneWarning, stacklevel=2)
-    return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes)
+    return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes,
+                  frozenset(cfg.model_fields_set))
 
 
 def _forward_seconds(cfg: TrainConfig, scorer: Scorer, backbone: str, size: int) -> float:
     """One frozen forward pass over every sample, from the throughput the probes measured."""
     return COST_PER_PIXEL.get(backbone, 1.5) * size * size * len(scorer.y) * (scorer.seconds_per_pixel or 0.0)
+
+
+def _final_reserve(cfg: TrainConfig, scorer: Scorer, candidate: Candidate, n_val: int) -> float:
+    """Seconds the final fit needs besides training: the TTA check (``--tta auto``) and saving."""
+    from .auto_budget import SAVE_SECONDS, tta_seconds
+
+    if not n_val:  # cross-validated tiny data: no TTA check, and a small model directory
+        return 0.0
+    if cfg.tta != "auto":
+        return SAVE_SECONDS
+    forward = _forward_seconds(cfg, scorer, candidate.options["backbone"], candidate.options["image_size"])
+    return tta_seconds(forward / max(len(scorer.y), 1), n_val) + SAVE_SECONDS
 
 
 def _finetune_reserve(cfg: TrainConfig, scorer: Scorer, contenders: list[Candidate], n_val: int) -> float:
@@ -383,9 +404,10 @@ def _finetune_reserve(cfg: TrainConfig, scorer: Scorer, contenders: list[Candida
 
 
 def _fit_fine_in_budget(cfg: TrainConfig, scorer: Scorer, fine: Candidate, deadline: float, n_val: int,
-                        log) -> None:
+                        log, reusable: bool = True) -> None:
     """Fine-tune at the largest size the time left allows (auto_budget.finetune_size), stopping the epoch loop
-    in time to leave the final fit's TTA check and saving; skipped when too little is left."""
+    in time to leave the final fit's TTA check and saving; skipped when too little is left. Where the final
+    fit cannot reuse the model (label-noise weights), it gets half of the time left to train it again."""
     from .auto_budget import SAVE_SECONDS, finetune_seconds, finetune_size, tta_seconds
 
     if scorer.seconds_per_pixel is None:
@@ -395,6 +417,8 @@ def _fit_fine_in_budget(cfg: TrainConfig, scorer: Scorer, fine: Candidate, deadl
     epochs = int(fine.options.get("epochs", cfg.epochs))
     tta = tta_seconds(_forward_seconds(cfg, scorer, backbone, largest) / max(len(scorer.y), 1), n_val)
     end = deadline - tta - SAVE_SECONDS
+    if not reusable:
+        end -= (end - time.perf_counter()) / 2
     size = finetune_size(lambda s: _forward_seconds(cfg, scorer, backbone, s), largest, epochs,
                          end - time.perf_counter())
     if size is None:

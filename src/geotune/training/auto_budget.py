@@ -29,7 +29,7 @@ MIN_EPOCH_SHARE = 0.6
 # The next epoch is predicted to take the last one's time times this (more blocks train as unfreezing goes on).
 EPOCH_GROWTH = 1.25
 # Seconds kept for writing the model directory after the search.
-SAVE_SECONDS = 15.0
+SAVE_SECONDS = 5.0
 
 
 def finetune_seconds(forward_seconds: float, epochs: int) -> float:

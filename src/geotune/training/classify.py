@@ -81,11 +81,12 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     if cfg.cv == "logo":
         summary["cv"] = leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_weight)
 
-    reused = trained_by_search(search, val_idx)
-    if reused is not None:  # the search's fine-tuning candidate is this very recipe, trained on this split
+    reused = trained_by_search(search, val_idx, cfg)
+    if reused is not None:  # the search trained this very recipe on this split: keep its model
         model.load_state_dict(reused.trained_state)
         val_logits, trainer = reused.val_logits, None
-        summary["final_fit"] = "the search's fine-tuned model (trained once, early-stopped on the validation split)"
+        summary["final_fit"] = ("the search's fine-tuned model (trained once, early-stopped on the validation split)"
+                                if reused.stage == "fine-tune" else "the search's probe (trained once)")
     else:
         val_logits, trainer = train_one(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir,
                                         semi_supervised=True)
@@ -145,11 +146,15 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     return {**summary, "model_dir": str(folder), "metrics": metrics}
 
 
-def trained_by_search(search, val_idx):
+def trained_by_search(search, val_idx, cfg=None):
     """The search's chosen candidate when it kept its trained model and was validated on ``val_idx`` (the final
-    fit's own split), so that training it again would repeat the same run; else None."""
+    fit's own split), so that training it again would repeat the same run; else None. Not where the final fit
+    trains differently from the search's scoring: pseudo-labels, label-noise weights, or a few-shot head the
+    user asked for (whose report the final fit writes)."""
     chosen = None if search is None or search.cross_validated else search.chosen
     if chosen is None or getattr(chosen, "trained_state", None) is None:
+        return None
+    if cfg is not None and (cfg.unlabelled or cfg.noisy_labels or "fewshot" in getattr(search, "given", ())):
         return None
     return chosen if np.array_equal(np.sort(chosen.val_index), np.sort(val_idx)) else None
 

@@ -20,7 +20,7 @@ from .features import sample_batches
 @torch.no_grad()
 def view_logits(model, dataset, views: int, batch_size: int = 64, workers: int = 0) -> np.ndarray:
     """views x N x K logits of ``dataset``'s samples, each batch decoded once and predicted in every view."""
-    model.cpu().eval()
+    model.cpu().eval().to(memory_format=torch.channels_last)  # as predict runs it
     out = []
     for batch in sample_batches(dataset, batch_size, workers):
         out.append(np.stack([model(apply_view(batch, v).contiguous(memory_format=torch.channels_last))
