@@ -197,3 +197,18 @@ def test_search_fine_tunes_once_within_its_budget(noisy, monkeypatch):
     assert fine["status"] == "scored", fine["status"]
     assert fine["epochs_run"] < 500 and fine["stopped_by_time_limit"]
     assert calls.count("gradual") == 1  # trained once, in the search (whichever recipe was chosen)
+
+
+def test_the_tta_check_is_left_out_when_the_budget_has_no_time_for_it():
+    from geotune.training.auto import Candidate, Search
+    from geotune.training.classify import tta_request
+
+    fine = Candidate("x", {}, "probe", status="scored")
+    cfg = TrainConfig(strategy="auto")
+    in_time = Search(fine, [fine], "", False, 1.0, 60.0, np.zeros(4, dtype=np.int64), ["a"],
+                     deadline=time.perf_counter() + 100, tta_estimate_s=10)
+    late = Search(fine, [fine], "", False, 1.0, 60.0, np.zeros(4, dtype=np.int64), ["a"],
+                  deadline=time.perf_counter() + 5, tta_estimate_s=10)
+    assert tta_request(cfg, in_time) == "auto" and tta_request(cfg, late) == "off"
+    assert tta_request(cfg.model_copy(update={"tta": "flips"}), late) == "flips"  # asked for: always used
+    assert tta_request(cfg, None) == "off"  # fixed strategies: none unless asked

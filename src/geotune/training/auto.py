@@ -74,6 +74,12 @@ class Search:
     labels: np.ndarray = field(repr=False)  # class index of every sample
     classes: list = field(default_factory=list)
     given: frozenset = frozenset()  # the options the user set (the rest the search chose)
+    deadline: float = float("inf")  # time.perf_counter() at which the budget ends (the final fit's share included)
+    tta_estimate_s: float = 0.0  # what the final fit's TTA check should take for the chosen recipe
+
+    def tta_fits(self) -> bool:
+        """Whether the final fit's test-time augmentation check still fits in the budget."""
+        return time.perf_counter() + self.tta_estimate_s <= self.deadline
 
     def finish(self, metrics: dict, summary: dict) -> dict:
         """The final run's metrics with the search recorded; with cross-validation (tiny data) the chosen
@@ -367,8 +373,10 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
                       "on the same folds is slightly optimistic", GeotuneWarning, stacklevel=2)
     elif cross_validated:
         warnings.warn(f"strategy auto: tiny data, scored by {how}", GeotuneWarning, stacklevel=2)
+    tta = _final_reserve(cfg, scorer, best, n_val) - _final_reserve(cfg.model_copy(update={"tta": "off"}), scorer,
+                                                                     best, n_val)
     return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes,
-                  frozenset(cfg.model_fields_set))
+                  frozenset(cfg.model_fields_set), started + budget, tta)
 
 
 def _forward_seconds(cfg: TrainConfig, scorer: Scorer, backbone: str, size: int) -> float:

@@ -95,8 +95,12 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     proba = torch.softmax(val_logits / temperature, dim=1).numpy()
     tta_record = None
     if trainer is None or trainer.global_rank == 0:
-        cfg.tta, tta_record, tta_proba = settle_tta(tta_request(cfg, search), model, Subset(samples, val_idx),
-                                                    y[val_idx], temperature, cfg.workers)
+        requested = tta_request(cfg, search)
+        over_budget = cfg.tta == "auto" and requested == "off" and search is not None and not search.cross_validated
+        cfg.tta, tta_record, tta_proba = settle_tta(requested, model, Subset(samples, val_idx), y[val_idx],
+                                                    temperature, cfg.workers)
+        if over_budget:
+            tta_record["note"] = "not measured: no time left in the budget"
         proba = proba if tta_proba is None else tta_proba
     metrics = classification_metrics(y_val.numpy(), proba.argmax(1), classes, proba)
     if tta_record is not None:
@@ -161,10 +165,13 @@ def trained_by_search(search, val_idx, cfg=None):
 
 def tta_request(cfg, search) -> str:
     """The test-time augmentation to settle: ``auto`` is measured only under --strategy auto with a held-out
-    validation split (cross-validated tiny data has none left); with fixed strategies it means none."""
+    validation split (cross-validated tiny data has none left) and time left in the budget to measure it;
+    with fixed strategies it means none."""
     if cfg.tta != "auto":
         return cfg.tta
-    return "auto" if search is not None and not search.cross_validated else "off"
+    if search is None or search.cross_validated or not search.tta_fits():  # not measured: none
+        return "off"
+    return "auto"
 
 
 def _build_with_recipe_fallback(cfg, model_config):
