@@ -21,9 +21,10 @@ import torch
 FINETUNE_SIZES = (224, 192, 160, 128)
 # Gradual fine-tuning cost in frozen forward passes over every sample, per epoch on average over 10 epochs:
 # the frozen part runs once per unfreezing step (twice: the cached flips) and the trainable top trains
-# (forward + backward) on the training split. Measured (Lite0, 128 px, 240 samples, two loaded cores): epochs
-# 1-5 cost 1.58, 1.58, 1.62, 2.18 and 2.74 passes, growing as lower blocks unfreeze; 3 is their mean
-# extrapolated to 10 epochs.
+# (forward + backward) on the training split. Measured (benchmarks/auto_budget_epochs.py: Lite0, 128 px, 240
+# samples, two loaded cores), epochs 1-5 cost 1.58, 1.58, 1.62, 2.18, 2.74 passes (load ~15) and 1.15, 1.07,
+# 1.19, 1.37, 2.02 (load ~9), growing as lower blocks unfreeze; 3 is on the safe side of their mean
+# extrapolated to 10 epochs (the time limit, not this estimate, ends the epoch loop).
 PASSES_PER_EPOCH = 3.0
 # Start fine-tuning only when this share of its epochs fits in what is left (early stopping often ends it
 # sooner; the time limit ends it later otherwise, keeping the best epoch).
