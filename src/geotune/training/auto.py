@@ -339,9 +339,13 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
         scored = [c for c in candidates if c.status == "scored"]
         reserve = 0.0
         if scored:
-            reserve = 0.0 if reusable else choose(scored).head_seconds
-            reserve += _finetune_reserve(cfg, scorer, [choose(scored), candidate], n_val) if fine_planned else \
-                _final_reserve(cfg, scorer, candidate, n_val)
+            best = choose(scored)
+            reserve = 0.0 if reusable else best.head_seconds
+            # fine-tuning still fits (for the best probe so far): keep its time, else only the final fit's
+            if fine_planned and elapsed + _finetune_reserve(cfg, scorer, [best], n_val) <= budget:
+                reserve += _finetune_reserve(cfg, scorer, [best, candidate], n_val)
+            else:
+                reserve += _final_reserve(cfg, scorer, candidate, n_val)
         if scored and elapsed + estimate + reserve > budget:
             candidate.status = "skipped: budget"
             continue
