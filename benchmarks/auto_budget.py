@@ -114,6 +114,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=300)
     parser.add_argument("--before-src", default="/work/main/src")
     parser.add_argument("--after-src", default=str(ROOT / "src"), help="this checkout's code (or a copy of it)")
+    parser.add_argument("--extra", default="", help="more `geotune train` options for the auto runs, e.g. "
+                        "'--backbone tf_efficientnet_lite0 --image-size 160' (the search then varies the rest)")
     parser.add_argument("--work", default=None, help="keep the data and runs here (default: a temporary folder)")
     args = parser.parse_args()
     out_json = RESULTS / "auto_budget.json"
@@ -124,12 +126,12 @@ def main() -> None:
         work = Path(tmp)
         data = build_set(work, args.train_per_class, args.test_per_class, args.size)
         print("data", data, "in", work, flush=True)
-        auto = ["--strategy", "auto", "--time-budget", f"{args.budget:g}"]
+        auto = ["--strategy", "auto", "--time-budget", f"{args.budget:g}", *args.extra.split()]
         plans = {"probe": (ROOT / "src", ["--strategy", "linear-probe"]),
                  "before": (Path(args.before_src), auto), "after": (Path(args.after_src), auto)}
         for name in args.runs:
             src, options = plans[name]
-            key = f"{name} ({args.train_per_class * 3} train, {args.size}px, budget {args.budget:g})"
+            key = f"{name} ({args.train_per_class * 3} train, {args.size}px, budget {args.budget:g}{' ' + args.extra if args.extra else ''})"
             results[key] = one_run(name, src, work, options, timeout)
             save(data, results, args)
 
