@@ -70,6 +70,10 @@ class TrainConfig(BaseModel):
                                                          "backbones, sizes and strategies within --time-budget)")
     time_budget: float = _opt(10.0, "auto: minutes the search (and final fit) may take; small data finishes sooner",
                               gt=0)
+    tta: Literal["auto", "off", "flips", "dihedral"] = _opt(
+        "auto", "test-time augmentation in predict and evaluate: probabilities averaged over flips (4 views) or "
+                "flips and 90-degree rotations (dihedral, 8); auto: --strategy auto keeps the one that scores best "
+                "on the validation split, other strategies none")
     head: Literal[HEADS] = _opt("linear", "linear, or seed (the Keras recipe's Dense(1024, relu) head)")
     recipe: Literal["seed"] | None = _opt(None, "seed: the Keras recipe (ResNet50, frozen base, Dense(1024) head, "
                                                 "Adam 1e-3); options you give win over it")

@@ -13,6 +13,7 @@ from ..data.samples import SampleSet, load_samples, open_dataset
 from ..data.sampleset import SampleDataset
 from ..errors import DataError, ModelError
 from .outputs import write_predictions
+from .tta import averaged_proba, softmax, view_count
 
 
 ONNX_BATCH = 8
@@ -33,6 +34,7 @@ class ImageClassifier:
         self.folder = folder
         self.classes: list[str] = list(config["classes"])
         self.temperature = float(config.get("temperature", 1.0))
+        self.tta = str(config.get("tta") or "off")  # test-time augmentation chosen in training (predict/tta.py)
         self._onnx = None
 
     @classmethod
@@ -93,10 +95,16 @@ class ImageClassifier:
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), dtype=np.float32)
 
     def predict_proba(self, x, batch_size: int = 64, engine: str = "torch") -> np.ndarray:
-        logits = self.logits(x, batch_size, engine) / self.temperature
-        logits = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        """Class probabilities; with the model's test-time augmentation, averaged over its views (each batch
+        is decoded once and every view of it predicted)."""
+        if view_count(self.tta) == 1:
+            return softmax(self.logits(x, batch_size, engine), self.temperature)
+        batch = self._as_batch(x)
+        chunks = [averaged_proba(lambda view: self.logits(view, batch_size, engine),
+                                 np.asarray(batch[start:start + batch_size], dtype=np.float32), self.tta,
+                                 self.temperature)
+                  for start in range(0, len(batch), batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, len(self.classes)))
 
     def predict(self, x, batch_size: int = 64, engine: str = "torch") -> list[str]:
         return [self.classes[i] for i in self.predict_proba(x, batch_size, engine).argmax(1)]

@@ -12,7 +12,7 @@ CLASSIFY = register_task(Task(
     predict_options=("batch_size", "engine"),
     options=("groups", "backbone", "weights", "pretrained", "image_size", "augment", "weight_decay", "strategy", "head",
              "recipe", "optimizer", "augment_views", "calibrate", "unfreeze_every", "lr_decay", "activation_cache",
-             "cache_memory_gb", "unlabelled", "pseudo_threshold", "noisy_labels", "fewshot", "time_budget"),
+             "cache_memory_gb", "unlabelled", "pseudo_threshold", "noisy_labels", "fewshot", "time_budget", "tta"),
     report_sections=("classify_data", "candidates", "mistakes", "explanations"),
     web_inputs=frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".npy"}),
     web_handler="geotune.serve.predict:predict_classify",

@@ -29,6 +29,7 @@ FINETUNE_MIN_SAMPLES = 300
 # Per-pixel cost of each offline backbone relative to Lite0 (ImageNet FLOPs / input pixels).
 COST_PER_PIXEL = {"tf_efficientnet_lite0": 1.0, "tf_efficientnet_lite1": 1.36, "tf_efficientnet_lite2": 1.66}
 HEAD_EPOCHS = 30  # head training on cached features is cheap: more epochs than the default 10 pay
+FINETUNE_FLOOR = 128  # the smallest fine-tuning size considered (auto_budget.FINETUNE_SIZES)
 
 
 @dataclass
@@ -47,10 +48,14 @@ class Candidate:
     proba: np.ndarray | None = field(default=None, repr=False)  # out-of-fold / validation probabilities
     val_index: np.ndarray | None = field(default=None, repr=False)
     error: Exception | None = field(default=None, repr=False)
+    # a candidate trained on the final fit's own split keeps its model: the final fit reuses it
+    trained_state: dict | None = field(default=None, repr=False)
+    val_logits: object = field(default=None, repr=False)
+    detail: dict = field(default_factory=dict)  # e.g. epochs a time-limited fine-tuning ran
 
     def row(self) -> dict:
         row = {"recipe": self.name, "stage": self.stage, "status": self.status, "seconds": round(self.seconds, 1),
-               "options": self.options}
+               "estimate_s": round(self.estimate_s, 1), "options": self.options, **self.detail}
         if self.macro_f1 is not None:
             row.update(macro_f1=round(self.macro_f1, 4), accuracy=round(self.accuracy, 4), n_val=self.n_val)
         return row
@@ -68,6 +73,13 @@ class Search:
     budget_s: float
     labels: np.ndarray = field(repr=False)  # class index of every sample
     classes: list = field(default_factory=list)
+    given: frozenset = frozenset()  # the options the user set (the rest the search chose)
+    deadline: float = float("inf")  # time.perf_counter() at which the budget ends (the final fit's share included)
+    tta_estimate_s: float = 0.0  # what the final fit's TTA check should take for the chosen recipe
+
+    def tta_fits(self) -> bool:
+        """Whether the final fit's test-time augmentation check still fits in the budget."""
+        return time.perf_counter() + self.tta_estimate_s <= self.deadline
 
     def finish(self, metrics: dict, summary: dict) -> dict:
         """The final run's metrics with the search recorded; with cross-validation (tiny data) the chosen
@@ -218,6 +230,8 @@ class Scorer:
                                   self.run_dir, quiet=True)
             proba[val_idx] = torch.softmax(logits.float(), 1).numpy()
             seen[val_idx] = True
+        if len(self.folds) == 1:  # trained on the final fit's own split: the final fit reuses it if chosen
+            candidate.trained_state, candidate.val_logits = copy.deepcopy(model.state_dict()), logits
         index = np.flatnonzero(seen)
         metrics = classification_metrics(self.y[index], proba[index].argmax(1), self.classes)
         candidate.macro_f1, candidate.accuracy = float(metrics["macro_f1"]), float(metrics["accuracy"])
@@ -309,15 +323,29 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
     candidates = plan_candidates(cfg, input_side(first), imbalanced, tiny=cross_validated)
     n_train = len(folds[0][0])
     log(f"strategy auto: {len(candidates)} probe candidates, scored by {how}; budget {cfg.time_budget:g} min")
+    # where a fine-tuning candidate will follow the probes (big data), time is kept for it (auto_budget.py)
+    fine_planned = not cross_validated and _fine_tune_candidate(cfg, candidates[0], n_train, False) is not None
+    n_val = 0 if cross_validated else len(folds[0][1])
+    # the final fit reuses the chosen candidate's model unless it trains differently (classify.trained_by_search)
+    reusable = not cross_validated and not (cfg.unlabelled or cfg.noisy_labels or "fewshot" in cfg.model_fields_set)
     features_done: set[tuple] = set()
     for candidate in candidates:
         key = (candidate.options["backbone"], candidate.options["image_size"])
         estimate = scorer.estimate(candidate, key in features_done)
         candidate.estimate_s = estimate
         elapsed = time.perf_counter() - started
-        # keep room for the final fit: it trains the best recipe so far again (on cached features for probes)
+        # keep room for the final fit (it reuses the chosen model where it can: else trains its head again,
+        # on cached features) and, where fine-tuning follows, for it, whichever backbone wins, at a useful size
         scored = [c for c in candidates if c.status == "scored"]
-        reserve = choose(scored).head_seconds if scored else 0.0
+        reserve = 0.0
+        if scored:
+            best = choose(scored)
+            reserve = 0.0 if reusable else best.head_seconds
+            # fine-tuning still fits (for the best probe so far): keep its time, else only the final fit's
+            if fine_planned and elapsed + _finetune_reserve(cfg, scorer, [best], n_val) <= budget:
+                reserve += _finetune_reserve(cfg, scorer, [best, candidate], n_val)
+            else:
+                reserve += _final_reserve(cfg, scorer, candidate, n_val)
         if scored and elapsed + estimate + reserve > budget:
             candidate.status = "skipped: budget"
             continue
@@ -338,13 +366,16 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
         best = choose(candidates)
     elif fine is not None:
         candidates.append(fine)
-        fine.estimate_s = scorer.estimate(fine, True)
-        elapsed = time.perf_counter() - started
-        # a fine-tuning recipe is trained twice (scored, then the final fit): both must fit
-        if elapsed + 2 * fine.estimate_s > budget:
-            fine.status = "skipped: budget"
+        if len(folds) == 1:  # trained once, its model kept for the final fit, within the time left
+            _fit_fine_in_budget(cfg, scorer, fine, started + budget, n_val, log, reusable)
         else:
-            _score_safely(scorer, fine, log)
+            fine.estimate_s = scorer.estimate(fine, True)
+            elapsed = time.perf_counter() - started
+            # scored by cross-validation, then trained again as the final fit: both must fit
+            if elapsed + 2 * fine.estimate_s > budget:
+                fine.status = "skipped: budget"
+            else:
+                _score_safely(scorer, fine, log)
         best = choose(candidates)
     scored = sum(c.status == "scored" for c in candidates)
     if cross_validated and scored > 1:
@@ -352,14 +383,89 @@ def search(cfg: TrainConfig, run_dir, log=print) -> Search:
                       "on the same folds is slightly optimistic", GeotuneWarning, stacklevel=2)
     elif cross_validated:
         warnings.warn(f"strategy auto: tiny data, scored by {how}", GeotuneWarning, stacklevel=2)
-    return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes)
+    tta = _final_reserve(cfg, scorer, best, n_val) - _final_reserve(cfg.model_copy(update={"tta": "off"}), scorer,
+                                                                     best, n_val)
+    return Search(best, candidates, how, cross_validated, time.perf_counter() - started, budget, y, classes,
+                  frozenset(cfg.model_fields_set), started + budget, tta)
 
 
-def _score_safely(scorer: Scorer, candidate: Candidate, log) -> None:
+def _forward_seconds(cfg: TrainConfig, scorer: Scorer, backbone: str, size: int) -> float:
+    """One frozen forward pass over every sample, from the throughput the probes measured."""
+    return COST_PER_PIXEL.get(backbone, 1.5) * size * size * len(scorer.y) * (scorer.seconds_per_pixel or 0.0)
+
+
+def _final_reserve(cfg: TrainConfig, scorer: Scorer, candidate: Candidate, n_val: int) -> float:
+    """Seconds the final fit needs besides training: the TTA check (``--tta auto``) and saving."""
+    from .auto_budget import SAVE_SECONDS, tta_seconds
+
+    if not n_val:  # cross-validated tiny data: no TTA check, and a small model directory
+        return 0.0
+    if cfg.tta != "auto":
+        return SAVE_SECONDS
+    forward = _forward_seconds(cfg, scorer, candidate.options["backbone"], candidate.options["image_size"])
+    return tta_seconds(forward / max(len(scorer.y), 1), n_val) + SAVE_SECONDS
+
+
+def _finetune_reserve(cfg: TrainConfig, scorer: Scorer, contenders: list[Candidate], n_val: int) -> float:
+    """Seconds to keep for fine-tuning after the probes: the share of its epochs that must fit
+    (auto_budget.MIN_EPOCH_SHARE) at 192 px or the probes' size if smaller, for the dearest backbone that
+    may win, plus the final fit's TTA check and saving."""
+    from .auto_budget import MIN_EPOCH_SHARE, SAVE_SECONDS, finetune_seconds, tta_seconds
+
+    reserve = 0.0
+    for c in contenders:
+        backbone, size = c.options["backbone"], min(192, c.options["image_size"])
+        forward = _forward_seconds(cfg, scorer, backbone, size)
+        reserve = max(reserve, finetune_seconds(forward, cfg.epochs) * MIN_EPOCH_SHARE
+                      + tta_seconds(forward / max(len(scorer.y), 1), n_val))
+    return reserve + SAVE_SECONDS
+
+
+def _fit_fine_in_budget(cfg: TrainConfig, scorer: Scorer, fine: Candidate, deadline: float, n_val: int,
+                        log, reusable: bool = True) -> None:
+    """Fine-tune at the largest size the time left allows (auto_budget.finetune_size), stopping the epoch loop
+    in time to leave the final fit's TTA check and saving; skipped when too little is left. Where the final
+    fit cannot reuse the model (label-noise weights), it gets half of the time left to train it again."""
+    from .auto_budget import SAVE_SECONDS, finetune_seconds, finetune_size, tta_seconds
+
+    if scorer.seconds_per_pixel is None:
+        fine.status = "skipped: no probe measured the throughput"
+        return
+    backbone, largest = fine.options["backbone"], fine.options["image_size"]
+    epochs = int(fine.options.get("epochs", cfg.epochs))
+    tta = tta_seconds(_forward_seconds(cfg, scorer, backbone, largest) / max(len(scorer.y), 1), n_val)
+    end = deadline - tta - SAVE_SECONDS
+    if not reusable:
+        end -= (end - time.perf_counter()) / 2
+    size = finetune_size(lambda s: _forward_seconds(cfg, scorer, backbone, s), largest, epochs,
+                         end - time.perf_counter())
+    if size is None:
+        fine.status = "skipped: budget"
+        fine.estimate_s = finetune_seconds(_forward_seconds(cfg, scorer, backbone, min(FINETUNE_FLOOR, largest)),
+                                           epochs)
+        return
+    if size != largest:
+        fine.options["image_size"] = size
+        fine.name = fine.name.replace(f"{largest}px", f"{size}px")
+    fine.estimate_s = finetune_seconds(_forward_seconds(cfg, scorer, backbone, size), epochs)
+    log(f"  {fine.name}: up to {min(fine.estimate_s, end - time.perf_counter()):.0f} s")
+    _score_safely(scorer, fine, log, end)
+    best_epoch = fine.detail.get("best_epoch")
+    if fine.status == "scored" and best_epoch is not None and best_epoch + 1 < epochs:
+        # the kept weights are those of its best epoch: replaying the recipe (config.json) trains that many
+        fine.options["epochs"] = best_epoch + 1
+
+
+def _score_safely(scorer: Scorer, candidate: Candidate, log, deadline: float | None = None) -> None:
     from ..errors import GeotuneError
 
     try:
-        scorer.score(candidate)
+        if deadline is not None:
+            from .auto_gradual import train_finetune_candidate
+
+            train_finetune_candidate(scorer, candidate, deadline)
+        else:
+            scorer.score(candidate)
     except (GeotuneError, RuntimeError, ValueError) as exc:  # e.g. a size too small for a backbone
         candidate.status = f"failed: {str(exc).splitlines()[0][:120]}"
         candidate.error = exc

@@ -28,6 +28,7 @@ from .ddp import ddp_agreement
 from .features import cache_key, cached_features, feature_device, features_cache_key, sample_batches
 from .modules import FineTuneModule, GradualUnfreeze, HeadModule, class_weight_tensor
 from .trainer import make_trainer, resume_checkpoint
+from .tta import settle_tta
 
 
 def encode(labels: np.ndarray, classes: list[str]) -> np.ndarray:
@@ -80,12 +81,30 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     if cfg.cv == "logo":
         summary["cv"] = leave_one_group_out_scores(cfg, model, samples, y, classes, run_dir, sample_weight)
 
-    val_logits, trainer = train_one(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir,
-                                    semi_supervised=True)
+    reused = trained_by_search(search, val_idx, cfg)
+    if reused is not None:  # the search trained this very recipe on this split: keep its model
+        model.load_state_dict(reused.trained_state)
+        val_logits, trainer = reused.val_logits, None
+        summary["final_fit"] = ("the search's fine-tuned model (trained once, early-stopped on the validation split)"
+                                if reused.stage == "fine-tune" else "the search's probe (trained once)")
+    else:
+        val_logits, trainer = train_one(cfg, model, samples, y, sample_weight, train_idx, val_idx, run_dir,
+                                        semi_supervised=True)
     y_val = torch.from_numpy(y[val_idx])
     temperature = fit_temperature(val_logits, y_val) if cfg.calibrate else 1.0
     proba = torch.softmax(val_logits / temperature, dim=1).numpy()
+    tta_record = None
+    if trainer is None or trainer.global_rank == 0:
+        requested = tta_request(cfg, search)
+        over_budget = cfg.tta == "auto" and requested == "off" and search is not None and not search.cross_validated
+        cfg.tta, tta_record, tta_proba = settle_tta(requested, model, Subset(samples, val_idx), y[val_idx],
+                                                    temperature, cfg.workers)
+        if over_budget:
+            tta_record["note"] = "not measured: no time left in the budget"
+        proba = proba if tta_proba is None else tta_proba
     metrics = classification_metrics(y_val.numpy(), proba.argmax(1), classes, proba)
+    if tta_record is not None:
+        metrics["tta"] = tta_record
     grouped_by = cfg.group_by or (Path(cfg.groups).name if cfg.groups else None)
     metrics["evaluated_on"] = "validation split" + (f" (grouped by {grouped_by})" if grouped_by else "")
     if samples.groups is not None:
@@ -111,6 +130,7 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
 
     model_config.update({
         "temperature": temperature,
+        "tta": cfg.tta,
         "weights_source": source,
         "n_train": int(len(train_idx)),
         "n_val": int(len(val_idx)),
@@ -128,6 +148,30 @@ def _fit_classifier(cfg: TrainConfig, search=None) -> dict:
     folder = modeldir.save(run_dir / "model", model_config, model.state_dict(), metrics, files)
     cfg.to_yaml(run_dir / "run.yaml")
     return {**summary, "model_dir": str(folder), "metrics": metrics}
+
+
+def trained_by_search(search, val_idx, cfg=None):
+    """The search's chosen candidate when it kept its trained model and was validated on ``val_idx`` (the final
+    fit's own split), so that training it again would repeat the same run; else None. Not where the final fit
+    trains differently from the search's scoring: pseudo-labels, label-noise weights, or a few-shot head the
+    user asked for (whose report the final fit writes)."""
+    chosen = None if search is None or search.cross_validated else search.chosen
+    if chosen is None or getattr(chosen, "trained_state", None) is None:
+        return None
+    if cfg is not None and (cfg.unlabelled or cfg.noisy_labels or "fewshot" in getattr(search, "given", ())):
+        return None
+    return chosen if np.array_equal(np.sort(chosen.val_index), np.sort(val_idx)) else None
+
+
+def tta_request(cfg, search) -> str:
+    """The test-time augmentation to settle: ``auto`` is measured only under --strategy auto with a held-out
+    validation split (cross-validated tiny data has none left) and time left in the budget to measure it;
+    with fixed strategies it means none."""
+    if cfg.tta != "auto":
+        return cfg.tta
+    if search is None or search.cross_validated or not search.tta_fits():  # not measured: none
+        return "off"
+    return "auto"
 
 
 def _build_with_recipe_fallback(cfg, model_config):
@@ -149,8 +193,9 @@ def _build_with_recipe_fallback(cfg, model_config):
 
 
 def train_one(cfg, model, samples: SampleDataset, y, sample_weight, train_idx, val_idx, run_dir: Path | None,
-              semi_supervised: bool = False, quiet: bool = False):
-    """Train ``model`` in place with the configured strategy; return (validation logits, trainer)."""
+              semi_supervised: bool = False, quiet: bool = False, callbacks=()):
+    """Train ``model`` in place with the configured strategy; return (validation logits, trainer).
+    ``callbacks``: extra Lightning callbacks for the fine-tuning strategies (auto's time limit, best weights)."""
     n_classes = int(y.max()) + 1
     class_weights = class_weight_tensor(y[train_idx], n_classes) if cfg.class_weights else None
     if cfg.strategy == "linear-probe":
@@ -162,18 +207,18 @@ def train_one(cfg, model, samples: SampleDataset, y, sample_weight, train_idx, v
         stages = split_stages(model.backbone)
         if stages is not None:
             return _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir,
-                                   class_weights, quiet)
+                                   class_weights, quiet, callbacks)
     settle_precision(cfg, model, samples, train_idx)
     data = ClassificationDataModule.from_dataset(samples, y, sample_weight, train_idx, val_idx, cfg.batch_size,
                                                  cfg.workers, cfg.seed)
     module = FineTuneModule(model, cfg.lr, cfg.optimizer, cfg.weight_decay, cfg.strategy, cfg.lr_decay,
                             cfg.unfreeze_every, cfg.seed, cfg.augment, class_weights)
-    trainer = _fit(cfg, module, data.train, data.val, run_dir, [GradualUnfreeze()], quiet)
+    trainer = _fit(cfg, module, data.train, data.val, run_dir, [GradualUnfreeze(), *callbacks], quiet)
     return _plain_logits(model, Subset(samples, val_idx), workers=cfg.workers), trainer
 
 
 def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, val_idx, run_dir, class_weights,
-                    quiet):
+                    quiet, callbacks=()):
     """Gradual unfreezing with the frozen part of the backbone run once per unfreezing step (see
     CachedGradualModule); augmentation is limited to cached horizontal flips. The activations spill to
     RUN/cache/ above ``cache_memory_gb`` and are deleted when training ends."""
@@ -190,7 +235,7 @@ def _cached_gradual(cfg, model, stages, samples, y, sample_weight, train_idx, va
     train = TensorDataset(torch.from_numpy(train_idx), labels[train_idx], weights[train_idx])
     val = TensorDataset(torch.from_numpy(val_idx), labels[val_idx], torch.ones(len(val_idx)))
     try:
-        trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze()], quiet)
+        trainer = _fit(cfg, module, train, val, run_dir, [GradualUnfreeze(), *callbacks], quiet)
     finally:
         module.release_cache()
     return _plain_logits(model, Subset(samples, val_idx), workers=cfg.workers), trainer
