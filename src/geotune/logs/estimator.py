@@ -37,13 +37,13 @@ LABEL = "__label__"
 
 
 class LogsClassifier(ClassifierMixin, BaseEstimator):
-    """Facies from well logs. ``model_type`` gbm (default), trees, cnn or ensemble; ``decode`` none (default),
-    hmm or smooth; ``cost_matrix``: K x K in ``classes_`` order (true x predicted), or None for arg-max
+    """Facies from well logs. ``model_type`` trees (default), gbm, cnn or ensemble; ``decode`` hmm (default),
+    smooth or none; ``cost_matrix``: K x K in ``classes_`` order (true x predicted), or None for arg-max
     decisions. ``spec``: the features to use (a ``FeatureSpec``); None infers them from the table with
     ``features``/``exclude``/``windows``/``shifts``/``curve_features``/``normalise``. ``train_config``: the
     CNN's training options (epochs, learning rate, devices); None for the defaults."""
 
-    def __init__(self, well: str = "WELL", depth: str | None = "DEPTH", model_type: str = "gbm",
+    def __init__(self, well: str = "WELL", depth: str | None = "DEPTH", model_type: str = "trees",
                  decode: str = DECODE, smooth: int = SMOOTH, impute: bool = True,
                  max_rows_per_well: int | None = MAX_ROWS_PER_WELL, cost_matrix=None, seed: int = 42,
                  gbm_params: dict | None = None, forest_params: dict | None = None, normalise: bool = True,
