@@ -118,25 +118,25 @@ def f3_5pct(work: Path) -> dict:
     train = save_split(work, "f3_5_train", x, labels, train_index)
     test = save_split(work, "f3_test", x, labels, test_index)
     fixed = {"linear-probe": ("linear-probe (default)", {"strategy": "linear-probe"}),
-             "fewshot": ("linear-probe --fewshot on", {"fewshot": "on"}),
+             "fewshot": ("linear-probe --fewshot on", {"strategy": "linear-probe", "fewshot": "on"}),
              "gradual": ("gradual", {"strategy": "gradual"}), "full": ("full", {"strategy": "full"})}
     runs = {"auto": {"strategy": "auto"}, **{fixed[k][0]: fixed[k][1] for k in FIXED}}
     slug = lambda name: "f3_5_" + "".join(ch if ch.isalnum() else "_" for ch in name)  # noqa: E731  one run folder each
     return {name: train_and_test(work, slug(name), train, test, "fault", **options) for name, options in runs.items()}
 
 
-def f3_5pct_draws(work: Path, draws: int) -> dict:
+def f3_5pct_draws(work: Path, draws: int, first: int = 0, auto: bool = True) -> dict:
     """F3 with 5 % of the labels over several label draws: auto (with the tiny-data fine-tuning candidate)
     against the fixed strategies named by --fixed (default: full, the best fixed one on draw 0)."""
     x, labels, _, test_index = f3_split(0.05, 0)
     test = save_split(work, "f3_test", x, labels, test_index)
-    fixed = {"linear-probe": {"strategy": "linear-probe"}, "fewshot": {"fewshot": "on"},
+    fixed = {"linear-probe": {"strategy": "linear-probe"}, "fewshot": {"strategy": "linear-probe", "fewshot": "on"},
              "gradual": {"strategy": "gradual"}, "full": {"strategy": "full"}}
     out = {}
-    for draw in range(draws):
+    for draw in range(first, first + draws):
         _, _, train_index, _ = f3_split(0.05, draw)
         train = save_split(work, f"f3_5_train{draw}", x, labels, train_index)
-        runs = {"auto": {"strategy": "auto"}, **{k: fixed[k] for k in FIXED}}
+        runs = {**({"auto": {"strategy": "auto"}} if auto else {}), **{k: fixed[k] for k in FIXED}}
         out[f"draw{draw}"] = {name: train_and_test(work, f"f3_5_d{draw}_{name.replace('-', '_')}", train, test,
                                                    "fault", **options) for name, options in runs.items()}
     return out
@@ -265,9 +265,15 @@ def table(results: dict) -> list[str]:
         row("F3 faults, last 20 % held out", run, r, "test_f1_fault", "fault F1")
     for run, r in (results.get("f3_5pct") or {}).items():
         row("F3 faults, 5 % of labels", run, r, "test_f1_fault", "fault F1")
-    for draw, runs in (results.get("f3_5pct_draws") or {}).items():
+    draws = results.get("f3_5pct_draws") or {}
+    for draw, runs in draws.items():
         for run, r in runs.items():
             row(f"F3 faults, 5 % of labels, {draw}", run, r, "test_f1_fault", "fault F1")
+    if len(draws) > 1:
+        for run in dict.fromkeys(run for runs in draws.values() for run in runs):
+            scores = [runs[run]["test_f1_fault"] for runs in draws.values() if run in runs]
+            lines.append(f"| F3 faults, 5 % of labels, mean of {len(scores)} draws | {run} | fault F1 "
+                         f"{np.mean(scores):.3f} (min {min(scores):.3f}, max {max(scores):.3f}) | | | | |")
     for part, runs in (results.get("partial") or {}).items():  # parts stopped before they finished
         for run, r in runs.items():
             key = "test_f1_fault" if "test_f1_fault" in r else "test_accuracy"
@@ -288,6 +294,14 @@ def table(results: dict) -> list[str]:
     return lines
 
 
+def merge_draws(old: dict, new: dict) -> dict:
+    """Runs of each draw added to (or replacing) those already measured."""
+    merged = {draw: dict(runs) for draw, runs in old.items()}
+    for draw, runs in new.items():
+        merged.setdefault(draw, {}).update(runs)
+    return merged
+
+
 def _plain_options(options: dict) -> str:
     return " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in options.items())
 
@@ -298,6 +312,10 @@ def main() -> None:
     parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"],
                         choices=["f3", "landmass", "f3_5pct", "f3_5pct_draws", "f3_5pct_recipe"])
     parser.add_argument("--draws", type=int, default=2)
+    parser.add_argument("--without-auto", action="store_true",
+                        help="f3_5pct_draws: only the --fixed strategies (added to the runs already in the results)")
+    parser.add_argument("--first-draw", type=int, default=0,
+                        help="f3_5pct_draws: the first label draw (draws are added to those already in the results)")
     parser.add_argument("--fixed", nargs="+", default=FIXED, choices=FIXED)
     parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the .json, run nothing")
     args = parser.parse_args()
@@ -331,7 +349,9 @@ def main() -> None:
 
         SAVE = save
         results[part] = (landmass(work, args.draws) if part == "landmass" else
-                         f3_5pct_draws(work, args.draws) if part == "f3_5pct_draws" else
+                         merge_draws(results.get(part) or {},
+                                     f3_5pct_draws(work, args.draws, args.first_draw, not args.without_auto))
+                         if part == "f3_5pct_draws" else
                          f3_5pct_recipe(work, args.draws) if part == "f3_5pct_recipe" else globals()[part](work))
         results["partial"].pop(part, None)
         results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
