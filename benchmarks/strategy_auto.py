@@ -7,6 +7,8 @@ fixed strategies, through the plain API a user would call (geotune.api finetune 
 
     The tiny-data fine-tuning recipe's CV and test scores per epoch, per label draw (how it was chosen):
     PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py --parts f3_5pct_recipe --draws 3
+    Single heads on Lite0 64 px features, same draws (what choosing among probes costs):
+    PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py --parts f3_5pct_heads --draws 5
     F3 5 % over 3 label draws, auto against full fine-tuning (issue #21):
     PYTHONPATH=src .venv/bin/python benchmarks/strategy_auto.py --parts f3_5pct_draws --draws 3 --fixed full
 
@@ -139,6 +141,37 @@ def f3_5pct_draws(work: Path, draws: int, first: int = 0, auto: bool = True) -> 
         runs = {**({"auto": {"strategy": "auto"}} if auto else {}), **{k: fixed[k] for k in FIXED}}
         out[f"draw{draw}"] = {name: train_and_test(work, f"f3_5_d{draw}_{name.replace('-', '_')}", train, test,
                                                    "fault", **options) for name, options in runs.items()}
+    return out
+
+
+def f3_5pct_heads(work: Path, draws: int) -> dict:
+    """Held-out fault F1 of single heads on frozen EfficientNet-Lite0 features at 64 px, on the draws of
+    f3_5pct_draws: geotune's few-shot head (its own internal choice) and a plain logistic regression. How much
+    does auto lose by choosing among six probes on 150 labels?"""
+    import sys
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import seismic_transfer_fewlabels as transfer
+    from geotune.fewlabels.fewshot import fit_fewshot
+
+    file = SHARED / "f3_fault_patches_sfd" / "f3_fault_patches_45x45.npz"
+    features = transfer.features(file, None)
+    archive = np.load(file)
+    y, fault = archive["y"], [str(c) for c in archive["class_names"]].index("fault")
+    out = {}
+    for draw in range(draws):
+        _, _, train, test = f3_split(0.05, draw)
+        head = fit_fewshot(features[train], y[train], reference=features[train])
+        logistic = LogisticRegression(max_iter=2000).fit(features[train], y[train])
+        out[f"draw{draw}"] = {"fewshot_lite0_64": round(float(f1_score(y[test], head.predict(features[test]),
+                                                                        pos_label=fault)), 4),
+                              "fewshot_method": head.method,
+                              "logistic_lite0_64": round(float(f1_score(y[test], logistic.predict(features[test]),
+                                                                         pos_label=fault)), 4)}
+        print(draw, out[f"draw{draw}"], flush=True)
     return out
 
 
@@ -278,6 +311,13 @@ def table(results: dict) -> list[str]:
         for run, r in runs.items():
             key = "test_f1_fault" if "test_f1_fault" in r else "test_accuracy"
             row(f"{part} (part not finished)", run, r, key, "fault F1" if key == "test_f1_fault" else "accuracy")
+    heads = results.get("f3_5pct_heads") or {}
+    if heads:
+        for key, label in (("fewshot_lite0_64", "few-shot head, Lite0 64 px (no search)"),
+                           ("logistic_lite0_64", "logistic regression, Lite0 64 px (no search)")):
+            scores = [r[key] for r in heads.values()]
+            lines.append(f"| F3 faults, 5 % of labels, mean of {len(scores)} draws | {label} | fault F1 "
+                         f"{np.mean(scores):.3f} (min {min(scores):.3f}, max {max(scores):.3f}) | | | | |")
     curves = results.get("f3_5pct_recipe") or {}
     if curves:
         lines += ["", "Tiny-data fine-tuning recipe, per epoch (part f3_5pct_recipe): out-of-fold macro F1 on the "
@@ -310,7 +350,7 @@ def main() -> None:
     global SAVE
     parser = argparse.ArgumentParser()
     parser.add_argument("--parts", nargs="+", default=["f3", "landmass", "f3_5pct"],
-                        choices=["f3", "landmass", "f3_5pct", "f3_5pct_draws", "f3_5pct_recipe"])
+                        choices=["f3", "landmass", "f3_5pct", "f3_5pct_draws", "f3_5pct_recipe", "f3_5pct_heads"])
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--without-auto", action="store_true",
                         help="f3_5pct_draws: only the --fixed strategies (added to the runs already in the results)")
@@ -352,7 +392,8 @@ def main() -> None:
                          merge_draws(results.get(part) or {},
                                      f3_5pct_draws(work, args.draws, args.first_draw, not args.without_auto))
                          if part == "f3_5pct_draws" else
-                         f3_5pct_recipe(work, args.draws) if part == "f3_5pct_recipe" else globals()[part](work))
+                         f3_5pct_recipe(work, args.draws) if part == "f3_5pct_recipe" else
+                         f3_5pct_heads(work, args.draws) if part == "f3_5pct_heads" else globals()[part](work))
         results["partial"].pop(part, None)
         results.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 1)
         results.setdefault("machine", {})[part] = machine()
