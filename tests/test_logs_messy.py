@@ -198,3 +198,45 @@ def test_a_second_depth_curve_is_left_out_with_a_warning(tmp_path):
     with pytest.warns(Warning, match="second DEPTH curve left out"):
         frame = read_las(path)
     assert list(frame["GR"]) == [50, 60] and list(frame.columns).count("DEPTH") == 1
+
+
+def _resistivity_wells(spike_share: float):
+    """Four wells; RS (shallow resistivity, log-normal around 2 ohm.m) with saturated 2,000 ohm.m readings in
+    ``spike_share`` of the rows, missing from the last well."""
+    table = make_wells(4, 200, seed=3)
+    table["Well Name"] = table["Well Name"].astype(str)
+    rng = np.random.default_rng(0)
+    rs = np.exp(rng.normal(np.log(2.0), 0.4, len(table))) * (1 + 0.2 * (table["GR"] < table["GR"].median()))
+    rs[rng.random(len(table)) < spike_share] = 2000.0
+    table["RS"] = rs
+    last = table["Well Name"] == table["Well Name"].unique()[-1]
+    table.loc[last, "RS"] = np.nan
+    return table, last.to_numpy()
+
+
+def test_estimated_wells_are_marked_on_the_filled_frame():
+    table, missing = _resistivity_wells(0.03)
+    spec = feats.infer_spec(table, {"Well Name", "Depth", "Facies"}, "Well Name", "Depth")
+    x = feats.build_features(table, spec, "Well Name", "Depth")
+    model = impute.fit(table, spec, "RS", "Well Name", "Depth", np.arange(len(table)), x=x)
+    filled = impute.apply(table, spec, {"RS": model}, "Well Name", "Depth", x=x)
+    assert filled.loc[missing, "RS"].notna().all()
+    assert filled.attrs["estimated"] == {"RS": [table["Well Name"].unique()[-1]]}
+    assert "estimated" not in table.attrs  # the input frame is left as it was
+
+
+def test_shift_leaves_estimated_curves_out_of_the_per_curve_scores():
+    from geotune.logs import shift
+
+    table, missing = _resistivity_wells(0.0)
+    spec = feats.infer_spec(table, {"Well Name", "Depth", "Facies"}, "Well Name", "Depth")
+    groups = table["Well Name"].to_numpy()
+    ref = shift.reference(table, spec.curves, "Well Name", groups, None)
+    filled = table.copy()
+    filled.loc[missing, "RS"] = 5000.0  # a wild estimate
+    filled.attrs = {"estimated": {"RS": [table["Well Name"].unique()[-1]]}}
+    report = shift.measure(filled, "Well Name", None, ref)
+    last = str(table["Well Name"].unique()[-1])
+    assert "RS" not in report[last]["curve_z"] and "GR" in report[last]["curve_z"]
+    filled.attrs = {}  # the same value as a reading is scored, and far out
+    assert shift.measure(filled, "Well Name", None, ref)[last]["curve_z"]["RS"] > 100

@@ -137,6 +137,8 @@ def apply(frame: pd.DataFrame, spec: feats.FeatureSpec, imputers: dict, well: st
         rows = np.flatnonzero(out[well].isin(gaps).to_numpy())
         out.iloc[rows, out.columns.get_loc(curve)] = model.predict(gbm.columns_of(model, _inputs(
             frame, spec, curve, well, depth, x, rows)))
+        # which wells hold an estimate, not a reading (shift.measure leaves them out)
+        out.attrs = {**out.attrs, "estimated": {**out.attrs.get("estimated", {}), curve: [str(g) for g in gaps]}}
         if announce:
             warn(f"{curve} is missing from well(s) {', '.join(map(str, gaps))}; estimated from the other logs "
                  f"by the model's regressor", source)

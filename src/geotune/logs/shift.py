@@ -103,6 +103,11 @@ def measure(frame: pd.DataFrame, well: str, x: np.ndarray | None, ref: dict, sou
     seen in validation (with a warning naming the well and the curves)."""
     curves = list(ref["curves"])
     medians, means = _summaries(frame, curves, well, x if ref.get("feature_center") else None)
+    # a curve the model estimated for a well (impute.apply) is no reading of it: only the feature-space
+    # distance, which the estimate feeds, speaks for it
+    for curve, wells in (frame.attrs.get("estimated") or {}).items():
+        if curve in medians.columns:
+            medians.loc[medians.index.isin(wells), curve] = np.nan
     out = {}
     feature = None
     if means is not None:
