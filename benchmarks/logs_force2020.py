@@ -86,20 +86,22 @@ def geotune_run(protocol: str, seed: int) -> dict:
     }
 
 
-def train_command(seed: int) -> dict:
-    """The plain `geotune train` on the 22 wells, in a child process: wall and CPU seconds, peak RSS."""
-    import resource
+def train_command() -> dict:
+    """The plain `geotune train` on the 22 wells, in a child process: wall and CPU seconds, peak RSS (that
+    child's own resource usage, from wait4)."""
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "geotune", "train", "--data", str(DATA), "--task", "logs",
                    "--label-column", LABEL, "--out", str(Path(tmp) / "run")]
         start, load = time.time(), os.getloadavg()[0]
-        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        with open(Path(tmp) / "log.txt", "w") as log:
+            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            _, status, usage = os.wait4(child.pid, 0)
         seconds = time.time() - start
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # this process's only child so far
-        if done.returncode:
-            raise SystemExit(f"geotune train failed:\n{done.stderr[-2000:]}")
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"geotune train failed:\n{(Path(tmp) / 'log.txt').read_text()[-2000:]}")
         metrics = json.loads((Path(tmp) / "run" / "model" / "metrics.json").read_text())
     return {"command": "geotune train --data force2020_wells --task logs --label-column " + LABEL + " --out run",
             "seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
@@ -114,7 +116,6 @@ def geotune_folds(table, groups: np.ndarray, y: np.ndarray, matrix: np.ndarray, 
     decoding as `geotune train`), fold by fold, each fold's scores saved as soon as it ends."""
     from geotune.logs import costs
     from geotune.logs.estimator import LogsClassifier
-
     from geotune.logs.las import WELL
 
     x = table.drop(columns=[LABEL])
@@ -388,7 +389,7 @@ def main(argv=None) -> int:
     for protocol in args.protocols.split(","):
         if protocol == "train":
             print("geotune train on the 22 wells ...", file=sys.stderr, flush=True)
-            results["train"] = train_command(args.seed)
+            results["train"] = train_command()
             out.mkdir(parents=True, exist_ok=True)
             results_file.write_text(json.dumps(results, indent=2) + "\n")
             continue

@@ -148,13 +148,10 @@ def f3_5pct_heads(work: Path, draws: int) -> dict:
     """Held-out fault F1 of single heads on frozen EfficientNet-Lite0 features at 64 px, on the draws of
     f3_5pct_draws: geotune's few-shot head (its own internal choice) and a plain logistic regression. How much
     does auto lose by choosing among six probes on 150 labels?"""
-    import sys
-
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import seismic_transfer_fewlabels as transfer
+    import seismic_transfer_fewlabels as transfer  # beside this script, like _common
     from geotune.fewlabels.fewshot import fit_fewshot
 
     file = SHARED / "f3_fault_patches_sfd" / "f3_fault_patches_45x45.npz"

@@ -87,3 +87,26 @@ def test_the_report_shows_how_far_the_validation_reached(model):
     for curve, limit in limits.items():
         assert f"<td>{curve}</td>" in section and limit in section
     assert f"{model.config['shift']['feature_limit']:.2f}" in section
+
+
+def test_a_curve_the_model_estimates_is_not_scored_as_a_reading(tmp_path):
+    # trained with one well lacking PE: the saved model estimates PE for new wells without it
+    make_wells(5, 80, seed=11, missing_pe_wells=1).to_csv(tmp_path / "wells.csv", index=False)
+    progress.enable(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogsWarning)
+        fit(TrainConfig(data=str(tmp_path / "wells.csv"), task="logs", label_column="Facies", group_by="Well Name",
+                        out=str(tmp_path / "run"), extra={"gbm_params": {"max_iter": 8},
+                                                          "forest_params": {"n_estimators": 10}}))
+        progress.enable(None)
+        path, config = modeldir.load_config(tmp_path / "run")
+        model = LogsModel.load(path, config)
+        assert "PE" in model.estimator.imputers_ and "PE" in config["shift"]["curves"]
+        new = make_wells(1, 80, seed=12, missing_pe_wells=1)
+        new.to_csv(tmp_path / "new.csv", index=False)
+        report = model.evaluate_source(tmp_path / "new.csv")["shift"]["WELL-1"]
+        new["PE"] = 4.0  # the same well with PE measured: scored
+        new.to_csv(tmp_path / "measured.csv", index=False)
+        measured = model.evaluate_source(tmp_path / "measured.csv")["shift"]["WELL-1"]
+    assert "PE" not in report["curve_z"] and "GR" in report["curve_z"]
+    assert "PE" in measured["curve_z"]
