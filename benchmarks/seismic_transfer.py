@@ -21,6 +21,11 @@ Few real labels (``--part fewlabels``; writes benchmarks/results/seismic_transfe
 
     PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part fewlabels [--minutes 10]
 
+Supervised pre-training on generated faults, then few F3 labels (``--part synthetic-start``; writes
+benchmarks/results/seismic_transfer_synthetic_start.{json,md}; see seismic_transfer_synthetic_start.py):
+
+    PYTHONPATH=src .venv/bin/python benchmarks/seismic_transfer.py --part synthetic-start --n 4000 [--starts 3]
+
 TGS salt with 10 % of the masks (``--part tgs``; writes benchmarks/results/seismic_transfer_tgs.{json,md};
 numbers only): see seismic_transfer_tgs.py.
 
@@ -153,14 +158,17 @@ def run_generator(generator: str, args, work: Path, y_f3: np.ndarray) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="synthetic", choices=["synthetic", "fewlabels", "tgs"],
+    parser.add_argument("--part", default="synthetic", choices=["synthetic", "fewlabels", "synthetic-start", "tgs"],
                         help="synthetic: zero real labels; fewlabels: the few-label curve, ImageNet vs adapted start; "
+                             "synthetic-start: supervised pre-training on generated faults, then few F3 labels; "
                              "tgs: TGS salt with 10 %% of the masks, ImageNet vs adapted encoder")
     parser.add_argument("--minutes", type=float, default=10.0, help="fewlabels, tgs: the SimSiam pretraining budget")
     parser.add_argument("--adapted", nargs="+", default=["bn", "simsiam"], choices=["bn", "simsiam"],
                         help="fewlabels: the adapted starts pretrained on F3's unlabelled rest")
     parser.add_argument("--synthetic", type=int, default=0,
                         help="fewlabels: also a start pretrained on this many synthetic patches, then on F3 (0: none)")
+    parser.add_argument("--starts", type=int, default=3, help="synthetic-start: synthetic runs (seeds) compared")
+    parser.add_argument("--synthetic-epochs", type=int, default=5, help="synthetic-start: epochs on generated patches")
     parser.add_argument("--tgs-fraction", type=float, default=0.10, help="tgs: share of the first 80 %% with masks")
     parser.add_argument("--tgs-steps", type=int, default=400, help="tgs: optimizer steps of each segmentation run")
     parser.add_argument("--n", type=int, default=2000, help="synthetic training patches per generator")
@@ -177,6 +185,10 @@ def main() -> None:
         from seismic_transfer_fewlabels import run_fewlabels
 
         return run_fewlabels(args, F3, geotune)
+    if args.part == "synthetic-start":
+        from seismic_transfer_synthetic_start import run_synthetic_start
+
+        return run_synthetic_start(args, F3, geotune)
     if args.part == "tgs":
         from seismic_transfer_tgs import run_tgs
 

@@ -353,7 +353,7 @@ def main() -> None:
                         help="f3_5pct_draws: only the --fixed strategies (added to the runs already in the results)")
     parser.add_argument("--first-draw", type=int, default=0,
                         help="f3_5pct_draws: the first label draw (draws are added to those already in the results)")
-    parser.add_argument("--fixed", nargs="+", default=FIXED, choices=FIXED)
+    parser.add_argument("--fixed", nargs="*", default=FIXED, choices=FIXED, help="none: auto alone")
     parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the .json, run nothing")
     args = parser.parse_args()
     FIXED[:] = args.fixed

@@ -313,6 +313,12 @@ def model_missing(d):
     return _model_predict(d)
 
 
+def model_as_weights_of_another_backbone(d):
+    np.save(d / "x.npy", np.zeros((4, 8, 8), np.float32))
+    np.save(d / "y.npy", np.array(["a", "b", "a", "b"]))
+    return TRAIN + ["--data", "{d}/x.npy", "--labels", "{d}/y.npy", "--backbone", "resnet18", "--weights", "{d}/model"]
+
+
 def model_edited(d):
     weights = d / "model" / "weights.safetensors"
     data = bytearray(weights.read_bytes())
@@ -416,6 +422,9 @@ CASES: list[Case] = [
          "is in CRS EPSG:4326, but .*geology.tif is in EPSG:28354", "magnetics.tif"),
     Case("geotiff-other-grid", "two GeoTIFFs on one CRS, 1000 m and 500 m cells, no --resample", other_grid, DATA,
          "is on a different grid", "magnetics.tif"),
+    Case("model-weights-other-backbone", "`train --weights RUN` where RUN was trained with another backbone",
+         model_as_weights_of_another_backbone, "WeightsNotFoundError",
+         "this run's backbone is 'tf_efficientnet_lite0', not 'resnet18': train with --backbone", "model"),
     Case("model-missing-file", "model directory without weights.safetensors", model_missing, MODEL,
          "is missing from the model directory", "weights.safetensors"),
     Case("model-edited-file", "model directory whose weights were edited", model_edited, MODEL,

@@ -128,3 +128,63 @@ def test_the_folds_stop_when_clearly_behind_or_out_of_time(monkeypatch, tmp_path
     fine = Candidate("fine", {"strategy": "full", "image_size": 64, "epochs": 1}, "fine-tune")
     auto_finetune.score(scorer, fine, rival, deadline=time.perf_counter() + 0.5)  # room for 2 folds, not 5
     assert fine.status.startswith("skipped: budget (after ") and fine.macro_f1 is None and len(seen) < 5
+
+
+def test_tiny_data_also_scores_the_few_shot_head_on_augmented_views_with_flip_tta():
+    tiny = auto.plan_candidates(TrainConfig(strategy="auto"), side=45, imbalanced=True, tiny=True)
+    plain = [c for c in tiny if "augment_views" not in c.options]
+    views = [c for c in tiny if "augment_views" in c.options]
+    assert plain and len(views) == len(plain)  # one views variant per backbone and size, right after its plain head
+    for base, variant in zip(plain, views):
+        assert tiny.index(variant) == tiny.index(base) + 1
+        assert variant.options == {**base.options, "augment_views": auto.TINY_VIEWS, "tta": "flips"}
+    for given in ({"augment_views": 2}, {"tta": "off"}, {"unlabelled": "u.npy"}):  # the user's choice stands
+        cfg = TrainConfig(strategy="auto", **given)
+        assert not any("augment_views" in c.options and c.options.get("tta") == "flips"
+                       for c in auto.plan_candidates(cfg, side=45, imbalanced=True, tiny=True))
+    big = auto.plan_candidates(TrainConfig(strategy="auto"), side=45, imbalanced=True, tiny=False)
+    assert not any("augment_views" in c.options for c in big)  # big data: the trained head, fine-tuning after
+
+
+def test_the_views_candidate_is_scored_as_predict_runs_it_and_costs_its_views(monkeypatch, tmp_path):
+    import torch
+
+    from geotune.predict.tta import softmax
+    from geotune.training import classify, tta
+
+    cfg = _tiny(tmp_path, counts=(6, 6))
+    scorer = auto.Scorer(cfg, None)
+    scorer.y, scorer.classes = np.repeat([0, 1], 6), ["a", "b"]
+    scorer.folds, _, _ = make_folds(cfg, scorer.y, None)
+    monkeypatch.setattr(auto.Scorer, "_features", lambda self, c, m, s: 0.0)
+    trained = []
+
+    def train_one(cand_cfg, model, samples, y, w, train_idx, val_idx, run_dir, **kwargs):
+        trained.append(cand_cfg.augment_views)
+        return torch.zeros(len(val_idx), 2), None  # undecided without TTA
+
+    flipped = {}
+
+    def view_logits(model, dataset, views, **kwargs):
+        rng = np.random.default_rng(len(flipped))
+        flipped[len(flipped)] = out = rng.normal(size=(views, len(dataset), 2))
+        return out
+
+    monkeypatch.setattr(classify, "train_one", train_one)
+    monkeypatch.setattr(tta, "view_logits", view_logits)
+    options = {"strategy": "linear-probe", "backbone": "tf_efficientnet_lite0", "image_size": 64, "fewshot": "on"}
+    candidate = Candidate("views", {**options, "augment_views": 4, "tta": "flips"}, "probe")
+    scorer.score(candidate)
+    assert trained == [4] * len(scorer.folds) and len(flipped) == len(scorer.folds)
+    for fold, (_, val_idx) in enumerate(scorer.folds):  # every fold: the mean of the 4 views' probabilities
+        position = np.searchsorted(candidate.val_index, val_idx)
+        expected = np.mean([softmax(v) for v in flipped[fold]], 0)
+        np.testing.assert_allclose(candidate.proba[position], expected)
+        assert flipped[fold].shape[0] == 4
+
+    scorer.seconds_per_pixel, scorer.head_seconds = 1e-6, {"few-shot": 0.0}
+    base = scorer.estimate(Candidate("plain", options, "probe"), features_cached=True)
+    dear = scorer.estimate(candidate, features_cached=True)
+    one_pass = 64 * 64 * len(scorer.y) * 1e-6
+    train_share = sum(len(t) for t, _ in scorer.folds) / len(scorer.y)
+    assert dear - base == pytest.approx(one_pass * (4 * train_share + 4))

@@ -58,7 +58,8 @@ class TrainConfig(BaseModel):
 
     # ---- image and section backbones (classify, segment)
     backbone: str = _opt("tf_efficientnet_lite0", "timm model name (see `geotune models`)")
-    weights: str | None = _opt(None, "a local pretrained weights file (.safetensors or .pth state dict)")
+    weights: str | None = _opt(None, "a local pretrained weights file (.safetensors or .pth state dict), "
+                                    "or an earlier `geotune train` classify run to start from its backbone")
     pretrained: bool = _opt(True, "start from pretrained weights (--no-pretrained: random initialisation)")
     image_size: int | None = _opt(None, "input size in pixels (classify: the backbone's; segment: 96)", ge=8)
     augment: bool = _opt(True, "random flips and shifts in training (--no-augment: none)")

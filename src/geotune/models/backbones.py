@@ -156,6 +156,8 @@ def pretrained_state_dict(name: str, weights: str | os.PathLike | None = None):
     """``((state_dict, where), looked)`` from a local file or an offline package; ``(None, looked)``
     when neither has them (the caller may then try the hub). ``looked`` lists the places tried."""
     if weights is not None:
+        if Path(weights).is_dir():  # an earlier geotune run: start from its backbone (train on one survey, then another)
+            return run_backbone_state(Path(weights), name), []
         return (_read_state_dict(Path(weights)), describe_weights_file(Path(weights), name)), []
     looked = ["--weights: not given"]
     source = OFFLINE_SOURCES.get(name)
@@ -199,6 +201,24 @@ def describe_weights_file(path: Path, backbone: str) -> str:
     return where
 
 
+def run_backbone_state(folder: Path, backbone: str) -> tuple[dict, str]:
+    """The backbone tensors of a geotune image classifier's run (RUN or RUN/model) and where they came from;
+    refuses another task's run, or one of another backbone, naming what it holds."""
+    from .. import modeldir
+
+    model, config = modeldir.load_config(folder)  # a clear error for a folder that is not a run, or was edited
+    if config.get("task") != "classify":
+        raise WeightsNotFoundError(f"--weights: a {config.get('task')!r} run cannot start a backbone; name a "
+                                   "`geotune train --task classify` run or a weights file", model)
+    if config.get("backbone") != backbone:
+        raise WeightsNotFoundError(f"--weights: this run's backbone is {config.get('backbone')!r}, not "
+                                   f"{backbone!r}: train with --backbone {config.get('backbone')}", model)
+    state = {k[len("backbone."):]: v for k, v in modeldir.load_tensors(model).items() if k.startswith("backbone.")}
+    trained_on = (config.get("train") or {}).get("data")
+    return state, (f"geotune run {model} ({config.get('strategy', '?')}"
+                   + (f", trained on {trained_on})" if trained_on else ")"))
+
+
 def _read_state_dict(path: Path) -> dict:
     from ..errors import DataError
 
@@ -231,8 +251,9 @@ def _model_from_state(name: str, state: dict, in_chans: int):
     state = dict(state)
     key = f"{first_conv}.weight" if first_conv else None
     if key in state and state[key].shape[1] != in_chans:
-        # timm's adaptation: grey sums the RGB kernels, N channels repeat and rescale them.
-        state[key] = adapt_input_conv(in_chans, state[key])
+        # timm's adaptation: grey sums the kernels, N channels repeat and rescale them (a grey run's kernel
+        # repeated over RGB gives a grey image the same response)
+        state[key] = adapt_input_conv(in_chans, state[key], base_chans=int(state[key].shape[1]))
     classifier = model.pretrained_cfg.get("classifier", "classifier")
     state = {k: v for k, v in state.items() if not k.startswith(f"{classifier}.")}
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..errors import GeotuneWarning
+from ..predict.tta import TTA_MODES, view_count
 
 # Below this many samples in the smallest class one validation split decides by a handful of samples:
 # candidates are scored by cross-validation over every label instead.
@@ -30,6 +31,11 @@ FINETUNE_MIN_SAMPLES = 300
 COST_PER_PIXEL = {"tf_efficientnet_lite0": 1.0, "tf_efficientnet_lite1": 1.36, "tf_efficientnet_lite2": 1.66}
 HEAD_EPOCHS = 30  # head training on cached features is cheap: more epochs than the default 10 pay
 FINETUNE_FLOOR = 128  # the smallest fine-tuning size considered (auto_budget.FINETUNE_SIZES)
+# Tiny data: the few-shot head is also scored on this many augmented views (flips, small shifts) of every
+# training sample, predicting with the four flips averaged. On F3 faults with 150 labels (5 draws) that took
+# the default's fault F1 from 0.621 to 0.725 (benchmarks/results/strategy_auto.md); the views' features cost
+# TINY_VIEWS forward passes per training sample and fold, so the time budget skips it where that is too dear.
+TINY_VIEWS = 16
 
 
 @dataclass
@@ -149,6 +155,10 @@ def plan_candidates(cfg: TrainConfig, side: int, imbalanced: bool, tiny: bool = 
         heads.append((trained, "trained head" + (", class weights" if trained.get("class_weights") else "")))
     elif "fewshot" in given:
         heads = [({}, "few-shot head" if cfg.fewshot else "trained head")]
+    if tiny and not ({"augment_views", "tta", "unlabelled"} & given):
+        # augmented views teach a few labels what does not change a class; the flipped prediction averages it
+        heads.append(({**heads[0][0], "augment_views": TINY_VIEWS, "tta": "flips"},
+                      f"{heads[0][1]}, {TINY_VIEWS} augmented views, flip TTA"))
     plans = []
     for backbone in backbones:
         native = spec_for(backbone).input_size
@@ -197,7 +207,11 @@ class Scorer:
         extract = 0.0 if features_cached else pixels * self.seconds_per_pixel
         if o["strategy"] == "linear-probe":
             known = self.head_seconds.get(_head_kind(o), max(self.head_seconds.values(), default=0.0))
-            return extract + known
+            # views of every fold's training samples, and the validation samples once more per flipped view
+            train_share = sum(len(t) for t, _ in self.folds) / max(len(self.y), 1)
+            views = pixels * self.seconds_per_pixel * (o.get("augment_views", 0) * train_share
+                                                       + (view_count(o["tta"]) if o.get("tta") in TTA_MODES else 0))
+            return extract + known + views
         epochs = o.get("epochs", self.cfg.epochs)
         # gradual: the frozen part runs once per unfreezing step; training passes cost about 3x a forward pass
         return len(self.folds) * (pixels * self.seconds_per_pixel * (1 + 3 * epochs * 0.8))
@@ -206,9 +220,13 @@ class Scorer:
         import lightning.pytorch as pl
         import torch
 
+        from torch.utils.data import Subset
+
         from ..evaluate.metrics import classification_metrics
         from ..models.classifier import build_classifier
+        from ..predict.tta import softmax
         from .classify import train_one
+        from .tta import view_logits
 
         started = time.perf_counter()
         cand_cfg = self.cfg.model_copy(update=candidate.options)
@@ -229,6 +247,10 @@ class Scorer:
                                   train_idx, val_idx,
                                   self.run_dir, quiet=True)
             proba[val_idx] = torch.softmax(logits.float(), 1).numpy()
+            if candidate.options.get("tta") in TTA_MODES[1:]:  # scored as predict will run it
+                views = view_logits(model, Subset(samples, val_idx), view_count(candidate.options["tta"]),
+                                    workers=cand_cfg.workers)
+                proba[val_idx] = np.mean([softmax(v.astype(np.float64)) for v in views], 0)
             seen[val_idx] = True
         if len(self.folds) == 1:  # trained on the final fit's own split: the final fit reuses it if chosen
             candidate.trained_state, candidate.val_logits = copy.deepcopy(model.state_dict()), logits
