@@ -210,7 +210,7 @@ class Scorer:
             # views of every fold's training samples, and the validation samples once more per flipped view
             train_share = sum(len(t) for t, _ in self.folds) / max(len(self.y), 1)
             views = pixels * self.seconds_per_pixel * (o.get("augment_views", 0) * train_share
-                                                       + (view_count(o["tta"]) if o.get("tta") in TTA_MODES else 0))
+                                                       + (view_count(o["tta"]) if o.get("tta") in TTA_MODES[1:] else 0))
             return extract + known + views
         epochs = o.get("epochs", self.cfg.epochs)
         # gradual: the frozen part runs once per unfreezing step; training passes cost about 3x a forward pass
@@ -219,7 +219,6 @@ class Scorer:
     def score(self, candidate: Candidate) -> None:
         import lightning.pytorch as pl
         import torch
-
         from torch.utils.data import Subset
 
         from ..evaluate.metrics import classification_metrics
