@@ -47,8 +47,6 @@ def fine_tune_draws(start: str, weights: str | None, work: Path, x, y, by_class,
 
 
 def run_synthetic_start(args, f3: Path, geotune) -> None:
-    from sklearn.metrics import roc_auc_score  # noqa: F401  (fail early where scikit-learn is missing)
-
     from geotune.data.synthetic import make_fault_patches
 
     archive = np.load(f3)

@@ -18,10 +18,9 @@ from geotune.logs.pipeline import fit
 from geotune.logs.synthetic import make_wells
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("shift")
-    make_wells(5, 80, seed=11, missing_pe_wells=0).to_csv(folder / "wells.csv", index=False)
+def _trained(folder, missing_pe_wells: int = 0) -> LogsModel:
+    """A small logs model saved under ``folder``/run from five synthetic wells, loaded back."""
+    make_wells(5, 80, seed=11, missing_pe_wells=missing_pe_wells).to_csv(folder / "wells.csv", index=False)
     progress.enable(False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
@@ -31,6 +30,11 @@ def model(tmp_path_factory):
     progress.enable(None)
     path, config = modeldir.load_config(folder / "run")
     return LogsModel.load(path, config)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return _trained(tmp_path_factory.mktemp("shift"))
 
 
 def _new_wells():
@@ -91,17 +95,10 @@ def test_the_report_shows_how_far_the_validation_reached(model):
 
 def test_a_curve_the_model_estimates_is_not_scored_as_a_reading(tmp_path):
     # trained with one well lacking PE: the saved model estimates PE for new wells without it
-    make_wells(5, 80, seed=11, missing_pe_wells=1).to_csv(tmp_path / "wells.csv", index=False)
-    progress.enable(False)
+    model = _trained(tmp_path, missing_pe_wells=1)
+    assert "PE" in model.estimator.imputers_ and "PE" in model.config["shift"]["curves"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogsWarning)
-        fit(TrainConfig(data=str(tmp_path / "wells.csv"), task="logs", label_column="Facies", group_by="Well Name",
-                        out=str(tmp_path / "run"), extra={"gbm_params": {"max_iter": 8},
-                                                          "forest_params": {"n_estimators": 10}}))
-        progress.enable(None)
-        path, config = modeldir.load_config(tmp_path / "run")
-        model = LogsModel.load(path, config)
-        assert "PE" in model.estimator.imputers_ and "PE" in config["shift"]["curves"]
         new = make_wells(1, 80, seed=12, missing_pe_wells=1)
         new.to_csv(tmp_path / "new.csv", index=False)
         report = model.evaluate_source(tmp_path / "new.csv")["shift"]["WELL-1"]
