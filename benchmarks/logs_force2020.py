@@ -15,7 +15,8 @@ per held-out group and pooled, for
 
 - geotune's default: `geotune train --task logs --label-column FORCE_2020_LITHOFACIES_LITHOLOGY --cv logo`
   (trees + HMM decoding), with the penalty matrix as `cost_matrix`, so that the same run also scores the
-  least-expected-cost decisions against its arg-max ones;
+  least-expected-cost decisions against its arg-max ones; `--models geotune-folds` runs it fold by fold through
+  LogsClassifier, `--models geotune-folds-NAME` with the options FOLD_OPTIONS[NAME] changed;
 - the baseline: scikit-learn's HistGradientBoostingClassifier with default settings on the raw curves plus
   depth (every numeric column but the label, its confidence and the map coordinates; a column no training
   row measures is dropped for that fold), trained on every labelled row of the training wells.
@@ -111,7 +112,7 @@ def train_command() -> dict:
 
 
 def geotune_folds(table, groups: np.ndarray, y: np.ndarray, matrix: np.ndarray, seed: int, save,
-                  proba_file: str = "") -> dict:
+                  proba_file: str = "", options: dict | None = None) -> dict:
     """The default model as an estimator (LogsClassifier: the same features, curve estimates, trees and HMM
     decoding as `geotune train`), fold by fold, each fold's scores saved as soon as it ends."""
     from geotune.logs import costs
@@ -121,7 +122,8 @@ def geotune_folds(table, groups: np.ndarray, y: np.ndarray, matrix: np.ndarray, 
     x = table.drop(columns=[LABEL])
     wells = table[WELL].astype(str).to_numpy()
     labelled = y >= 0
-    result = {"per_group": {}, "note": "geotune's default through LogsClassifier; folds saved as they end"}
+    result = {"per_group": {}, "note": "geotune's default through LogsClassifier; folds saved as they end",
+              "options": options or {}}
     start, cpu = time.time(), time.process_time()
     proba_all, rows_all = [], []
     for name in dict.fromkeys(groups[labelled]):
@@ -129,7 +131,7 @@ def geotune_folds(table, groups: np.ndarray, y: np.ndarray, matrix: np.ndarray, 
         train = ~test  # every row of the training wells: unlabelled ones feed the features and curve estimates
         fold_cpu = time.process_time()
         names = np.array([CODES[v] if v >= 0 else None for v in y[train]], dtype=object)
-        model = LogsClassifier(seed=seed).fit(x[train], names)
+        model = LogsClassifier(seed=seed, **(options or {})).fit(x[train], names)
         proba = np.zeros((int(test.sum()), len(CODES)))
         proba[:, [CODES.index(c) for c in model.classes_]] = model.predict_proba(x[test])
         scored = labelled[test]
@@ -406,8 +408,13 @@ def main(argv=None) -> int:
             if model == "baseline":
                 result = baseline_run(table, groups, curves, y, matrix, args.seed)
                 result["features"] = curves
-            elif model == "geotune-folds":
-                result = geotune_folds(table, groups, y, matrix, args.seed, save, args.save_proba)
+            elif model.startswith("geotune-folds"):  # geotune-folds-NAME: the default with FOLD_OPTIONS[NAME]
+                variant = model.removeprefix("geotune-folds").lstrip("-")
+                if variant not in FOLD_OPTIONS:
+                    parser.error(f"--models {model}: choose geotune-folds or geotune-folds-NAME with NAME in "
+                                 f"{', '.join(n for n in FOLD_OPTIONS if n)}")
+                options = FOLD_OPTIONS[variant]
+                result = geotune_folds(table, groups, y, matrix, args.seed, save, args.save_proba, options)
             else:
                 result = geotune_run(protocol, args.seed)
             save(result)
@@ -416,8 +423,14 @@ def main(argv=None) -> int:
     return 0
 
 
+# `--models geotune-folds-NAME`: the default through LogsClassifier with these options changed
+FOLD_OPTIONS = {"": {}, "rows-500": {"max_rows_per_well": 500, "gbm_params": {"bags": 1}}}
 LABELS = {"geotune-folds-round0": "round-0 default (trees, wide table, HMM; through LogsClassifier)",
-          "geotune-folds": "default (std4 table, trees, HMM; through LogsClassifier, curve estimates as `geotune train`)"}
+          "geotune-folds-round1": "former default (std4 table, one boosted model + forest on 1,000 rows per well, "
+                                  "HMM; through LogsClassifier, curve estimates as `geotune train`)",
+          "geotune-folds-rows-500": "the default with one boosted model; boosting and forest on 500 rows per well",
+          "geotune-folds": "default (std4 table, four bagged boosted models + forest on 1,000 rows per well, HMM; "
+                           "through LogsClassifier, curve estimates as `geotune train`)"}
 
 
 def merged_parts(results: dict, key: str) -> dict:

@@ -1,11 +1,11 @@
 """FORCE 2020, leave-one-quadrant-out: geotune's boosting on its own feature table, one change at a time.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py --variants default,common-curves
+    PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py --variants default,one-model,rows-500
 
 A lighter loop than `logs_force2020.py --variants`: the table is exactly what `geotune train` builds
-(features.FeatureSpec: value, gradient, means over 7 and 31 samples, per-well z-score and rank, relative
-position in the well; depth as DEPTH_MD/Z_LOC curves), boosting with geotune's settings (gbm.py) on 1,000
-labelled rows per well, no curve estimates, no decoding. Quadrants 25, 31 and 32-36 held out in turn.
+(features.FeatureSpec with its default blocks and per-well z-score and rank, relative position in the well;
+depth as DEPTH_MD/Z_LOC curves), boosting with geotune's settings (gbm.py: a bag of four models) on 1,000
+labelled rows per well, no forest, no curve estimates, no decoding. Quadrants 25, 31 and 32-36 held out in turn.
 Beside arg-max accuracy / penalty it scores the `--cost-matrix` decision rule (costs.fit_temperature with the
 penalty matrix) cross-fitted: the temperature for a held-out area is chosen on the other areas' held-out rows.
 Writes benchmarks/results/logs_force2020_quick.json and .md.
@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("GEOTUNE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "force2020_wells"
 LABEL = "FORCE_2020_LITHOFACIES_LITHOLOGY"
 CODES = ["30000", "65030", "65000", "80000", "74000", "70000", "70032", "88000", "86000", "99000", "90000", "93000"]
+# name -> (feature spec options, boosting options, labelled rows per well)
 VARIANTS = {
-    "default": {},  # every curve
-    "common-curves": {"min_well_share": 0.5},  # only curves measured in at least half the wells
+    "default": ({}, {}, 1000),  # every curve, the default bag of four boosted models on 1,000 rows per well
+    "common-curves": ({"min_well_share": 0.5}, {}, 1000),  # only curves measured in at least half the wells
+    "one-model": ({}, {"bags": 1}, 1000),  # one boosted model on the same rows (the former default)
+    "rows-500": ({}, {"bags": 1}, 500),  # one model on half the rows: is the bag's gain only fewer rows per model?
 }
 
 
@@ -61,14 +64,15 @@ def main(argv=None) -> int:
     for name in args.variants.split(","):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            spec = feats.infer_spec(frame, {LABEL, well, ROW, depth} | skip, well, depth, **VARIANTS[name])
+            spec_options, gbm_options, per_well = VARIANTS[name]
+            spec = feats.infer_spec(frame, {LABEL, well, ROW, depth} | skip, well, depth, **spec_options)
             x = feats.build_features(frame, spec, well, depth)
         start, cpu = time.time(), time.process_time()
         per, probas, truths, held = {}, [], [], []
         for g in dict.fromkeys(groups[y >= 0]):
             test = np.flatnonzero((groups == g) & (y >= 0))
-            train = thin_rows(np.flatnonzero((groups != g) & (y >= 0)), wells, 1000)
-            proba = gbm.predict_proba(gbm.fit(x[train], y[train], seed=args.seed), x[test], len(CODES))
+            train = thin_rows(np.flatnonzero((groups != g) & (y >= 0)), wells, per_well)
+            proba = gbm.predict_proba(gbm.fit(x[train], y[train], seed=args.seed, **gbm_options), x[test], len(CODES))
             pred = proba.argmax(1)
             per[str(g)] = {"accuracy": float(np.mean(pred == y[test])),
                            "penalty_score": -float(matrix[y[test], pred].mean()), "n_samples": int(len(test))}
@@ -90,6 +94,7 @@ def main(argv=None) -> int:
             "least_cost_log_loss_temperature": {"temperature": log_loss_t, "penalty_score": -float(
                 matrix[t, costs.decide(costs.calibrate(proba, log_loss_t), matrix)].mean())},
             "per_group": per, "curves": spec.curves, "n_features": len(spec.names()),
+            "gbm_options": gbm_options, "rows_per_well": per_well,
             "seconds": round(time.time() - start, 1), "cpu_seconds": round(time.process_time() - cpu, 1),
             "load_average": round(os.getloadavg()[0], 1)}
         results_file.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +117,9 @@ def render(results: dict) -> str:
         lines.append(f"| {name} | {r['pooled']['accuracy']:.3f} | {r['pooled']['penalty_score']:.3f} | "
                      f"{r['cost_rule_cross_fitted']:.3f} | {lt['penalty_score']:.3f} (T {lt['temperature']:.2f}) | "
                      + " | ".join(cells) + f" | {r['n_features']} | {r['cpu_seconds']} ({r['load_average']}) |")
-    lines += ["", "Command: `PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py`"]
+    notes = [f"- {name}: {r['note']}" for name, r in results.items() if r.get("note")]
+    lines += ["", *notes, "", "Command: `PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py "
+              "--variants default,one-model,rows-500`"]
     return "\n".join(lines) + "\n"
 
 

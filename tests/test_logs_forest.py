@@ -2,16 +2,16 @@
 
 import numpy as np
 
-from geotune.logs import forest
+from geotune.logs import forest, threads
 
 
 def test_tree_jobs_follow_the_request_then_the_environment_then_the_cores(monkeypatch):
     monkeypatch.delenv("GEOTUNE_THREADS", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert forest.tree_jobs() == 4  # every core, at most 4
-    assert forest.tree_jobs(1) == 1
+    assert threads.tree_jobs() == 4  # every core, at most 4
+    assert threads.tree_jobs(1) == 1
     monkeypatch.setenv("GEOTUNE_THREADS", "3")
-    assert forest.tree_jobs() == 3
+    assert threads.tree_jobs() == 3
 
 
 def test_a_seeded_forest_is_the_same_whatever_the_number_of_tree_threads():

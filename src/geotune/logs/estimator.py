@@ -31,7 +31,8 @@ from .table import ROW, WellRows, encode_labels, prepare
 
 # Labelled rows per well the trees learn from, evenly spaced along depth. Samples 0.15 m apart repeat each
 # other; 22 North Sea wells (197,000 labelled rows) would otherwise need far more than 10 minutes on two
-# cores. SEG 2016 wells (under 1,000 rows) are untouched. ``--max-rows-per-well 0`` uses every row.
+# cores. SEG 2016 wells (under 1,000 rows) are untouched. The boosting shares these rows out among its bag of
+# models (gbm.BAGS). ``--max-rows-per-well 0`` uses every row.
 MAX_ROWS_PER_WELL = 1000
 LABEL = "__label__"
 

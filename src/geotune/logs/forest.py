@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import gbm
-from .threads import threads
+from .threads import threads, tree_jobs
 
 TRUSTED_TYPES = {
     "sklearn.ensemble._forest.RandomForestClassifier",
@@ -29,17 +29,6 @@ def make_model(seed: int = 42, **params):
     defaults = dict(n_estimators=200, min_samples_leaf=10, max_features=0.3, max_samples=0.5, random_state=seed)
     defaults.update(params)
     return RandomForestClassifier(**defaults)
-
-
-def tree_jobs(n_threads: int | None = None) -> int:
-    """Trees fitted at once: those asked for, else every core (at most 4). Unlike the boosting's OpenMP
-    threads, joblib's tree threads never spin-wait for each other, and a seeded forest is the same whatever
-    their number; the default forest is half the default model's fitting time on the FORCE 2020 wells."""
-    import os
-
-    if n_threads is not None or os.environ.get("GEOTUNE_THREADS"):
-        return threads(n_threads)
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray | None = None,
