@@ -131,7 +131,7 @@ def geotune_folds(table, groups: np.ndarray, y: np.ndarray, matrix: np.ndarray, 
         train = ~test  # every row of the training wells: unlabelled ones feed the features and curve estimates
         fold_cpu = time.process_time()
         names = np.array([CODES[v] if v >= 0 else None for v in y[train]], dtype=object)
-        model = LogsClassifier(seed=seed, **(options or {})).fit(x[train], names)
+        model = LogsClassifier(**{"seed": seed, **(options or {})}).fit(x[train], names)
         proba = np.zeros((int(test.sum()), len(CODES)))
         proba[:, [CODES.index(c) for c in model.classes_]] = model.predict_proba(x[test])
         scored = labelled[test]
@@ -424,11 +424,15 @@ def main(argv=None) -> int:
 
 
 # `--models geotune-folds-NAME`: the default through LogsClassifier with these options changed
-FOLD_OPTIONS = {"": {}, "rows-500": {"max_rows_per_well": 500, "gbm_params": {"bags": 1}}}
+FOLD_OPTIONS = {"": {}, "rows-500": {"max_rows_per_well": 500, "gbm_params": {"bags": 1}},
+                # another seed for the default and for one boosted model: is the bag's gain more than a seed's?
+                "seed-7": {"seed": 7}, "one-model-seed-7": {"seed": 7, "gbm_params": {"bags": 1}}}
 LABELS = {"geotune-folds-round0": "round-0 default (trees, wide table, HMM; through LogsClassifier)",
           "geotune-folds-round1": "former default (std4 table, one boosted model + forest on 1,000 rows per well, "
                                   "HMM; through LogsClassifier, curve estimates as `geotune train`)",
           "geotune-folds-rows-500": "the default with one boosted model; boosting and forest on 500 rows per well",
+          "geotune-folds-seed-7": "the default, seed 7",
+          "geotune-folds-one-model-seed-7": "one boosted model (the former default), seed 7",
           "geotune-folds": "default (std4 table, four bagged boosted models + forest on 1,000 rows per well, HMM; "
                            "through LogsClassifier, curve estimates as `geotune train`)"}
 
