@@ -1,6 +1,7 @@
 """FORCE 2020, leave-one-quadrant-out: geotune's boosting on its own feature table, one change at a time.
 
     PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py --variants default,one-model,rows-500
+    PYTHONPATH=src .venv/bin/python benchmarks/logs_force2020_quick.py --model-cost
 
 A lighter loop than `logs_force2020.py --variants`: the table is exactly what `geotune train` builds
 (features.FeatureSpec with its default blocks and per-well z-score and rank, relative position in the well;
@@ -8,7 +9,9 @@ depth as DEPTH_MD/Z_LOC curves), boosting with geotune's settings (gbm.py: a bag
 labelled rows per well, no forest, no curve estimates, no decoding. Quadrants 25, 31 and 32-36 held out in turn.
 Beside arg-max accuracy / penalty it scores the `--cost-matrix` decision rule (costs.fit_temperature with the
 penalty matrix) cross-fitted: the temperature for a held-out area is chosen on the other areas' held-out rows.
-Writes benchmarks/results/logs_force2020_quick.json and .md.
+Writes benchmarks/results/logs_force2020_quick.json and .md. ``--model-cost`` instead fits one boosted model and the
+default bag on 1,000 rows of every well and writes their file size and prediction time to
+benchmarks/results/logs_force2020_model_cost.json.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--model-cost", action="store_true", help="instead: fit one model and the default bag on "
+                        "1,000 rows of every well; file size and seconds to predict 50,000 rows")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     from geotune.logs import costs, gbm
@@ -61,6 +66,24 @@ def main(argv=None) -> int:
     groups, wells = area_groups(frame, well, "quadrant"), frame[well].to_numpy()
     results_file = Path(args.out) / "logs_force2020_quick.json"
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    if args.model_cost:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec = feats.infer_spec(frame, {LABEL, well, ROW, depth} | skip, well, depth)
+            x = feats.build_features(frame, spec, well, depth)
+        train = thin_rows(np.flatnonzero(y >= 0), wells, 1000)
+        cost = {}
+        for name, bags in (("one model", 1), ("bag", gbm.BAGS)):
+            start = time.time()
+            model = gbm.fit(x[train], y[train], seed=args.seed, bags=bags)
+            fitted = time.time()
+            gbm.predict_proba(model, x[:50000], len(CODES))
+            cost[name] = {"fit_seconds": round(fitted - start, 1), "predict_50000_rows_seconds":
+                          round(time.time() - fitted, 1), "skops_mb": round(len(gbm.to_bytes(model)) / 1e6, 1)}
+            print(name, json.dumps(cost[name]), file=sys.stderr, flush=True)
+        cost["load_average"], cost["cpus"] = round(os.getloadavg()[0], 1), os.cpu_count()
+        results_file.with_name("logs_force2020_model_cost.json").write_text(json.dumps(cost, indent=2) + "\n")
+        return 0
     for name in args.variants.split(","):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

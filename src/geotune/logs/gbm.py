@@ -36,9 +36,10 @@ TRUSTED_TYPES = {
 # Boosted models averaged, each on an interleaved share of the rows. On FORCE 2020 leave-one-quadrant-out (the
 # default through LogsClassifier, benchmarks/results/logs_force2020.md) four models on 1,000 rows per well scored
 # 0.714 / -0.799 against 0.704 / -0.829 for one model (seed 7: 0.713 / -0.805 against 0.708 / -0.817): each
-# model learns from rows further apart and fits the training wells less closely. One model on 500 rows per well scored the same (0.714 / -0.795) in half the
-# CPU time, but a cap of 500 also thins SEG 2016 (one well of 501 rows), whose leave-one-well-out score then
-# fell from 0.585 to 0.573; a bag needs MIN_BAG_ROWS per model, so SEG 2016 keeps one model on every row.
+# model learns from rows further apart and fits the training wells less closely. One model on 500 rows per well
+# scored the same (0.714 / -0.795) in half the CPU time, but a cap of 500 also thins SEG 2016 (one well of 501
+# rows), whose leave-one-well-out score then fell from 0.585 to 0.573; a bag needs MIN_BAG_ROWS per model, so
+# SEG 2016 keeps one model on every row.
 # ``gbm_params: {bags: 1}`` fits one model.
 BAGS = 4
 # Rows each bag needs, else one model learns from all of them: leaves of 40 rows on a few hundred rows are too
@@ -101,14 +102,14 @@ def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray 
     from threadpoolctl import threadpool_limits
 
     subsets = bag_rows(len(y), int(bags))
+    if len(subsets) == 1:  # one model on every row, as before bags
+        with threadpool_limits(limits=threads(n_threads), user_api=None):
+            return fit_measured(make_model(seed, categorical_mask, **params), x, y, sample_weight=sample_weight)
 
     def one(k: int, rows: np.ndarray):
         weight = None if sample_weight is None else sample_weight[rows]
         return fit_measured(make_model(seed + k, categorical_mask, **params), x[rows], y[rows], sample_weight=weight)
 
-    if len(subsets) == 1:
-        with threadpool_limits(limits=threads(n_threads), user_api=None):
-            return one(0, subsets[0])
     with threadpool_limits(limits=1, user_api=None):
         return Parallel(n_jobs=min(tree_jobs(n_threads), len(subsets)), prefer="threads")(
             delayed(one)(k, rows) for k, rows in enumerate(subsets))
@@ -116,15 +117,21 @@ def fit(x: np.ndarray, y: np.ndarray, seed: int = 42, sample_weight: np.ndarray 
 
 def predict_proba(model, x: np.ndarray, n_classes: int, n_threads: int | None = None) -> np.ndarray:
     """Probabilities over all ``n_classes`` (a class absent from a training fold gets 0), averaged over a
-    bag's models."""
+    bag's models (predicted side by side on the cores, like the fit)."""
+    from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
 
-    models = model if isinstance(model, list) else [model]
-    proba = np.zeros((len(x), n_classes), dtype=float)
-    with threadpool_limits(limits=threads(n_threads), user_api=None):
-        for member in models:
-            proba[:, member.classes_.astype(int)] += member.predict_proba(columns_of(member, x)) / len(models)
-    return proba
+    def one(member) -> np.ndarray:
+        proba = np.zeros((len(x), n_classes), dtype=float)
+        proba[:, member.classes_.astype(int)] = member.predict_proba(columns_of(member, x))
+        return proba
+
+    if not isinstance(model, list):
+        with threadpool_limits(limits=threads(n_threads), user_api=None):
+            return one(model)
+    with threadpool_limits(limits=1, user_api=None):
+        parts = Parallel(n_jobs=min(tree_jobs(n_threads), len(model)), prefer="threads")(delayed(one)(m) for m in model)
+    return np.mean(parts, axis=0)
 
 
 def to_bytes(model) -> bytes:
