@@ -45,11 +45,12 @@ def test_one_model_files_from_before_bags_still_load_and_predict():
     np.testing.assert_array_equal(gbm.predict_proba(loaded, x, 3), single.predict_proba(x))
 
 
-def test_bags_fitted_side_by_side_equal_bags_fitted_one_after_another():
+def test_bags_fitted_and_predicted_side_by_side_equal_one_after_another():
     x, y = _data()
-    one = gbm.predict_proba(gbm.fit(x, y, max_iter=20, bags=2, n_threads=1), x, 3)
-    two = gbm.predict_proba(gbm.fit(x, y, max_iter=20, bags=2, n_threads=2), x, 3)
-    np.testing.assert_array_equal(one, two)
+    one = gbm.predict_proba(gbm.fit(x, y, max_iter=20, bags=2, n_threads=1), x, 3, n_threads=1)
+    bag = gbm.fit(x, y, max_iter=20, bags=2, n_threads=2)
+    np.testing.assert_array_equal(one, gbm.predict_proba(bag, x, 3, n_threads=2))
+    np.testing.assert_array_equal(one, gbm.predict_proba(bag, x, 3, n_threads=1))
 
 
 def test_geotune_train_saves_the_bag_and_the_loaded_model_predicts_with_all_of_it(tmp_path):
